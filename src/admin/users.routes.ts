@@ -1,0 +1,88 @@
+import { Router } from 'express';
+import type { Knex } from 'knex';
+import { AppError, NotFound } from '../http/errors';
+import { flash } from '../http/flash';
+import { requireRole } from '../http/guards';
+import { fieldErrors, fields, renderFormErrors, validateBody } from '../http/validate';
+import { ROLES } from '../users/users.repo';
+import * as repo from '../users/users.repo';
+import * as service from '../users/users.service';
+import { createUserSchema, editUserSchema, userFilterSchema } from './users.schemas';
+
+const idParam = fields.id();
+
+export function adminUserRoutes({ db }: { db: Knex }): Router {
+  const router = Router();
+  router.use('/admin', requireRole('admin'));
+
+  // GET /admin/users: every account, with a search and a role filter
+  router.get('/admin/users', async (req, res) => {
+    const filter = userFilterSchema.parse(req.query);
+    const list = await repo.listUsers(db, filter);
+    res.render('admin/users/index', { users: list, filter, roles: ROLES });
+  });
+
+  // GET /admin/users/new: the creation form
+  router.get('/admin/users/new', (_req, res) => {
+    res.render('admin/users/new', { values: { role: 'employee' }, errors: {}, roles: ROLES });
+  });
+
+  // POST /admin/users: create an account
+  router.post(
+    '/admin/users',
+    validateBody(createUserSchema, { view: 'admin/users/new', locals: () => ({ roles: ROLES }) }),
+    async (req, res) => {
+      const input = res.locals.input;
+      try {
+        const user = await service.createUser(db, req.user!, input);
+        flash(req, 'success', 'users.flash.created', { name: user.name });
+        res.redirect('/admin/users');
+      } catch (err) {
+        if (err instanceof AppError && err.status === 409) {
+          return renderFormErrors(
+            res,
+            'admin/users/new',
+            { ...req.body, password: '' },
+            { email: err.code },
+            { roles: ROLES },
+          );
+        }
+        throw err;
+      }
+    },
+  );
+
+  // GET /admin/users/:id: the edit form
+  router.get('/admin/users/:id', async (req, res) => {
+    const id = idParam.safeParse(req.params.id);
+    const user = id.success ? await repo.findById(db, id.data) : null;
+    if (!user) throw new NotFound();
+    res.render('admin/users/edit', { user, values: user, errors: {}, roles: ROLES });
+  });
+
+  // POST /admin/users/:id: change name, email, role, active flag or password
+  router.post('/admin/users/:id', async (req, res) => {
+    const id = idParam.safeParse(req.params.id);
+    const user = id.success ? await repo.findById(db, id.data) : null;
+    if (!user) throw new NotFound();
+    const view = 'admin/users/edit';
+    const values = { ...req.body, password: '', active: req.body?.active === '1' };
+    const parsed = editUserSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      return renderFormErrors(res, view, values, fieldErrors(parsed.error), { user, roles: ROLES });
+    }
+    try {
+      await service.editUser(db, req.user!, user.id, parsed.data);
+    } catch (err) {
+      if (err instanceof AppError && (err.status === 409 || err.status === 422)) {
+        const field = err.status === 409 ? 'email' : '_form';
+        return renderFormErrors(res, view, values, { [field]: err.code }, { user, roles: ROLES });
+      }
+      throw err;
+    }
+    flash(req, 'success', 'users.flash.updated', { name: parsed.data.name });
+    res.redirect('/admin/users');
+  });
+
+  return router;
+}

@@ -1,0 +1,159 @@
+import crypto from 'node:crypto';
+import path from 'node:path';
+import connectPgSimple from 'connect-pg-simple';
+import cookieParser from 'cookie-parser';
+import express, { type Express } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import { pinoHttp } from 'pino-http';
+import { accountRoutes } from './account/account.routes';
+import { adminUserRoutes } from './admin/users.routes';
+import { authRoutes } from './auth/auth.routes';
+import { createPassport } from './auth/passport';
+import { DEFAULT_LOGIN_RULES, Throttle, type ThrottleRules } from './auth/throttle';
+import type { Config } from './config';
+import { healthRoutes } from './health/health.routes';
+import { homeRoutes } from './home/home.routes';
+import { csrfProtection, originCheck } from './http/csrf';
+import { errorHandler, notFound } from './http/error-handler';
+import { exposeFlash } from './http/flash';
+import { viewHelpers } from './http/locals';
+import { applyUserLocale, resolveLocale } from './http/locale';
+import type { Logger } from './logger';
+import { PROJECT_ROOT } from './paths';
+
+export const SESSION_COOKIE = 'guichet.sid';
+
+export interface AppDeps {
+  config: Config;
+  db: Knex;
+  /** The pool connect-pg-simple stores sessions through. */
+  sessionPool: pg.Pool;
+  logger: Logger;
+  clock?: () => Date;
+  loginThrottle?: ThrottleRules;
+}
+
+export const paths = {
+  views: path.join(PROJECT_ROOT, 'views'),
+  public: path.join(PROJECT_ROOT, 'public'),
+};
+
+/** Removes secrets from URLs before they reach a log line. */
+function redactUrl(url: string | undefined): string | undefined {
+  return url
+    ?.replace(/([?&]token=)[^&]*/g, '$1[redacted]')
+    .replace(/(\/password\/reset\/)[^/?]+/, '$1[redacted]');
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { config, db, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  if (!config.secretKey) throw new Error('createApp needs config.secretKey');
+  const app = express();
+  app.set('trust proxy', config.trustProxy);
+  app.set('view engine', 'ejs');
+  app.set('views', paths.views);
+  app.disable('x-powered-by');
+  if (config.isProd) app.enable('view cache');
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id =
+          typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming)
+            ? incoming
+            : crypto.randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
+      serializers: {
+        req: (req) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    }),
+  );
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          'script-src': ["'self'"],
+          'style-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+          // Behind plain HTTP (evaluation) upgrading would break every asset.
+          'upgrade-insecure-requests': config.baseUrl.startsWith('https:') ? [] : null,
+        },
+      },
+      strictTransportSecurity: config.baseUrl.startsWith('https:'),
+    }),
+  );
+
+  app.use(
+    '/static',
+    express.static(paths.public, {
+      maxAge: config.isProd ? '7d' : 0,
+      fallthrough: true,
+      index: false,
+    }),
+  );
+  app.use(healthRoutes({ db }));
+
+  app.use(cookieParser());
+  app.use(resolveLocale(config.defaultLocale));
+  app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 1000 }));
+
+  const PgStore = connectPgSimple(session);
+  app.use(
+    session({
+      name: SESSION_COOKIE,
+      secret: config.secretKey,
+      store: new PgStore({
+        pool: deps.sessionPool,
+        tableName: 'session',
+        createTableIfMissing: false,
+        pruneSessionInterval: config.env === 'test' ? false : 15 * 60,
+        errorLog: (...args: unknown[]) => logger.warn({ detail: String(args[0]) }, 'session store'),
+      }),
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: 'auto',
+        maxAge: config.sessionIdleMinutes * 60 * 1000,
+      },
+    }),
+  );
+  const passport = createPassport(db);
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(applyUserLocale);
+  app.use(viewHelpers(config, clock));
+  app.use(originCheck(config));
+  app.use(csrfProtection());
+  app.use(exposeFlash);
+
+  const throttle = new Throttle(db, 'login', deps.loginThrottle ?? DEFAULT_LOGIN_RULES);
+  app.use(
+    authRoutes({ db, passport, throttle, secureCookies: config.baseUrl.startsWith('https:') }),
+  );
+  app.use(homeRoutes());
+  app.use(accountRoutes({ db }));
+  app.use(adminUserRoutes({ db }));
+
+  app.use(notFound);
+  app.use(errorHandler({ logger, showStack: config.env === 'development' }));
+  return app;
+}

@@ -1,0 +1,47 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Config } from '../config';
+
+const RELATIVE_UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+  ['second', 1],
+];
+
+/** View helpers that depend on the viewer's language and the server's time zone. */
+export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const lang = req.locale === 'fr' ? 'fr-FR' : 'en-GB';
+    const dateTime = new Intl.DateTimeFormat(lang, {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: config.timeZone,
+    });
+    const relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+    res.locals.currentUser = req.user ?? null;
+    res.locals.currentPath = req.originalUrl;
+    res.locals.formatDateTime = (d: Date | string | null) =>
+      d ? dateTime.format(new Date(d)) : '';
+    res.locals.formatRelative = (d: Date | string | null) => {
+      if (!d) return '';
+      const seconds = (new Date(d).getTime() - clock().getTime()) / 1000;
+      for (const [unit, size] of RELATIVE_UNITS) {
+        if (Math.abs(seconds) >= size || unit === 'second') {
+          return relative.format(Math.round(seconds / size), unit);
+        }
+      }
+      return '';
+    };
+    res.locals.isoDate = (d: Date | string | null) => (d ? new Date(d).toISOString() : '');
+    // Messages of the form `key:max` carry one parameter (validation.too_long:200).
+    res.locals.errorText = (message: string | undefined) => {
+      if (!message) return '';
+      const [key, param] = message.split(':');
+      return res.locals.t(key, { max: param, count: Number(param) });
+    };
+    next();
+  };
+}

@@ -1,0 +1,125 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import pg from 'pg';
+import { createApp } from './app';
+import { prepareFirstRun } from './auth/auth.service';
+import { ConfigError, loadConfig, loadDotEnv, type Config } from './config';
+import { openDatabase } from './db/database';
+import { migrateLatest } from './db/migrate';
+import { createLogger, prettyAvailable, type Logger } from './logger';
+
+/** Development keeps one random secret per data directory, so sessions survive restarts. */
+function developmentSecret(config: Config): string {
+  const file = path.join(config.dataDir, 'secret-key');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const secret = crypto.randomBytes(32).toString('hex');
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+function readConfig(): Config {
+  try {
+    loadDotEnv();
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Guichet cannot start, the configuration is invalid:\n`);
+      for (const p of err.problems) process.stderr.write(`  ${p}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const base = readConfig();
+  const logger: Logger = createLogger({
+    level: base.logLevel,
+    pretty: !base.isProd && !!process.stdout.isTTY && prettyAvailable(),
+  });
+  const config: Config = Object.freeze({
+    ...base,
+    secretKey: base.secretKey ?? developmentSecret(base),
+  });
+
+  const database = await openDatabase(config, logger);
+  const { db } = database;
+  let stopping = false;
+  let server: http.Server | null = null;
+  const sessionPool = new pg.Pool({
+    connectionString: database.connectionString,
+    ssl: database.ssl || undefined,
+    max: 5,
+  });
+  // An idle connection dropped by a database restart must not crash the process.
+  sessionPool.on('error', (err) =>
+    logger.warn({ err: err.message }, 'session pool connection lost'),
+  );
+
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received, shutting down`);
+    const force = setTimeout(() => {
+      logger.warn('in-flight requests did not finish within 10 s; closing anyway');
+      server?.closeAllConnections();
+    }, 10000);
+    force.unref();
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server!.close(() => resolve());
+        server!.closeIdleConnections();
+      });
+    }
+    await sessionPool.end().catch(() => undefined);
+    await database.close().catch((err) => logger.error({ err }, 'closing the database failed'));
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    const applied = await migrateLatest(db);
+    logger.info(
+      applied.length
+        ? `Applied ${applied.length} migration(s): ${applied.join(', ')}`
+        : 'Database schema is up to date',
+    );
+    await prepareFirstRun(db, config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'database preparation failed');
+    await database.close().catch(() => undefined);
+    process.exit(1);
+  }
+
+  const app = createApp({ config, db, sessionPool, logger });
+  server = http.createServer(app);
+  server.keepAliveTimeout = 65000;
+  server.on('error', async (err: NodeJS.ErrnoException) => {
+    logger.fatal(
+      err.code === 'EADDRINUSE'
+        ? `Port ${config.port} is already in use: stop the other program or set PORT`
+        : { err },
+      'cannot listen',
+    );
+    await database.close().catch(() => undefined);
+    process.exit(1);
+  });
+  server.listen(config.port, config.host, () => {
+    logger.info(
+      `Guichet ready on ${config.baseUrl} (listening on ${config.host}:${config.port}, started in ${Date.now() - started} ms)`,
+    );
+  });
+}
+
+main().catch((err) => {
+  process.stderr.write(
+    `Guichet failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+});
