@@ -13,11 +13,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
+const knexLog = (logger: Logger) => (message: string) => logger.warn({ knex: message }, 'database');
+
 /** Connects to the configured PostgreSQL, or starts the embedded one. */
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   const target = config.database;
   if (target.kind === 'external') {
-    const db = createDb(target.connectionString, { ssl: target.ssl });
+    const db = createDb(target.connectionString, { ssl: target.ssl, log: knexLog(logger) });
     return {
       db,
       connectionString: target.connectionString,
@@ -39,7 +41,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       : `Embedded PostgreSQL ${embedded.version} on 127.0.0.1:${embedded.port}, data in ${where}` +
           `${embedded.created ? ' (created)' : ''}, ready in ${Date.now() - started} ms; set DATABASE_URL to use your own server`,
   );
-  const db = createDb(embedded.connectionString);
+  const db = createDb(embedded.connectionString, { log: knexLog(logger) });
   return {
     db,
     connectionString: embedded.connectionString,

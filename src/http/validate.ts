@@ -85,14 +85,15 @@ export const fields = {
       .string({ error: 'validation.required' })
       .min(10, 'validation.password_too_short')
       .max(200, 'validation.too_long:200'),
+  /** A checkbox sends its value when ticked and nothing at all otherwise. */
   checkbox: () =>
     z
-      .union([z.string(), z.array(z.string()), z.undefined()])
-      .transform((v) =>
-        Array.isArray(v)
-          ? v.includes('1') || v.includes('on')
-          : v === '1' || v === 'on' || v === 'true',
-      ),
+      .unknown()
+      .optional()
+      .transform((v) => {
+        const values = Array.isArray(v) ? v : [v];
+        return values.some((x) => x === '1' || x === 'on' || x === 'true');
+      }),
   id: () =>
     z
       .string({ error: 'validation.invalid' })
