@@ -96,6 +96,9 @@ export function createApp(deps: AppDeps): Express {
         },
       },
       strictTransportSecurity: config.baseUrl.startsWith('https:'),
+      // With helmet's default `no-referrer`, browsers send `Origin: null` on form posts,
+      // which the origin check must refuse; same-origin keeps both headers meaningful.
+      referrerPolicy: { policy: 'same-origin' },
     }),
   );
 

@@ -81,6 +81,8 @@ describe('headers and cookies', () => {
     expect(csp).not.toContain("'unsafe-inline'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+    // Browsers send `Origin: null` under `no-referrer`, which the origin check refuses.
+    expect(res.headers['referrer-policy']).toBe('same-origin');
     expect(res.headers['x-powered-by']).toBeUndefined();
     expect(res.headers['x-request-id']).toMatch(/^[\w-]+$/);
   });
