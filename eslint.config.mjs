@@ -5,7 +5,7 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'test-artifacts/', 'public/'] },
+  { ignores: ['dist/', 'dist.next/', 'dist.old/', 'node_modules/', 'data/', 'coverage/', 'test-artifacts/', 'public/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'test/**', '*.mjs', 'knexfile.ts'],
+    files: ['scripts/**', 'test/**', 'seeds/**', '*.mjs', 'knexfile.ts'],
     rules: { 'no-console': 'off' },
   },
 );

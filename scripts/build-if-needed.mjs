@@ -34,10 +34,19 @@ if (hasSources && sources.reduce((m, s) => Math.max(m, newest(path.join(root, s)
     process.exit(1);
   }
   console.log('Compiling Guichet…');
-  fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
-  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], {
-    stdio: 'inherit',
-    cwd: root,
-  });
-  fs.writeFileSync(stamp, new Date().toISOString());
+  // Compile beside dist/ and swap: a Guichet running from dist/ never sees it half-built, and
+  // files of deleted sources (an old migration) do not linger.
+  const next = path.join(root, 'dist.next');
+  const old = path.join(root, 'dist.old');
+  fs.rmSync(next, { recursive: true, force: true });
+  execFileSync(
+    process.execPath,
+    [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', next],
+    { stdio: 'inherit', cwd: root },
+  );
+  fs.writeFileSync(path.join(next, '.build-stamp'), new Date().toISOString());
+  fs.rmSync(old, { recursive: true, force: true });
+  if (fs.existsSync(path.join(root, 'dist'))) fs.renameSync(path.join(root, 'dist'), old);
+  fs.renameSync(next, path.join(root, 'dist'));
+  fs.rmSync(old, { recursive: true, force: true });
 }

@@ -329,3 +329,21 @@ export function loadDotEnv(cwd = process.cwd()): void {
   const file = path.join(cwd, '.env');
   if (fs.existsSync(file)) process.loadEnvFile(file);
 }
+
+/**
+ * For entry points (server, CLIs): loads `.env` and the configuration, or prints every
+ * problem, one line each, and exits non-zero.
+ */
+export function loadConfigOrExit(what = 'Guichet'): Config {
+  try {
+    loadDotEnv();
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${what} cannot start, the configuration is invalid:\n`);
+      for (const p of err.problems) process.stderr.write(`  ${p}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -5,9 +5,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { createApp } from './app';
 import { prepareFirstRun } from './auth/auth.service';
-import { ConfigError, loadConfig, loadDotEnv, type Config } from './config';
+import { type Config, loadConfigOrExit } from './config';
 import { openDatabase } from './db/database';
-import { migrateLatest } from './db/migrate';
+import { describeApplied, migrateLatest } from './db/migrate';
 import { createLogger, prettyAvailable, type Logger } from './logger';
 
 /** Development keeps one random secret per data directory, so sessions survive restarts. */
@@ -20,23 +20,9 @@ function developmentSecret(config: Config): string {
   return secret;
 }
 
-function readConfig(): Config {
-  try {
-    loadDotEnv();
-    return loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`Guichet cannot start, the configuration is invalid:\n`);
-      for (const p of err.problems) process.stderr.write(`  ${p}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
-}
-
 async function main(): Promise<void> {
   const started = Date.now();
-  const base = readConfig();
+  const base = loadConfigOrExit();
   const logger: Logger = createLogger({
     level: base.logLevel,
     pretty: !base.isProd && !!process.stdout.isTTY && prettyAvailable(),
@@ -85,11 +71,7 @@ async function main(): Promise<void> {
 
   try {
     const applied = await migrateLatest(db);
-    logger.info(
-      applied.length
-        ? `Applied ${applied.length} migration(s): ${applied.join(', ')}`
-        : 'Database schema is up to date',
-    );
+    logger.info(describeApplied(applied));
     await prepareFirstRun(db, config, logger);
   } catch (err) {
     logger.fatal({ err }, 'database preparation failed');

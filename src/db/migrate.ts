@@ -1,15 +1,50 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 
 /** Any constant works; it only has to be the same for every Guichet process. */
 const MIGRATION_LOCK_KEY = 4_711_202_611;
 
+interface MigrationFile {
+  name: string;
+  file: string;
+}
+
+/**
+ * Lists migrations by name without their extension, so a database migrated by the compiled
+ * app (`.js`) and one migrated from the sources (`.ts`: tsx, jest, the Knex CLI) agree.
+ */
+class ExtensionlessSource implements Knex.MigrationSource<MigrationFile> {
+  constructor(
+    private readonly directory: string,
+    private readonly ext: string,
+  ) {}
+
+  async getMigrations(): Promise<MigrationFile[]> {
+    return fs
+      .readdirSync(this.directory)
+      .filter((f) => f.endsWith(this.ext) && !f.endsWith(`.d${this.ext}`))
+      .sort()
+      .map((f) => ({ name: path.basename(f, this.ext), file: path.join(this.directory, f) }));
+  }
+
+  getMigrationName(m: MigrationFile): string {
+    return m.name;
+  }
+
+  async getMigration(m: MigrationFile): Promise<Knex.Migration> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- migrations are CommonJS modules found at run time
+    return require(m.file) as Knex.Migration;
+  }
+}
+
 /** Works from the sources (tsx, jest) and from the compiled `dist/` alike. */
 export function migrationConfig(): Knex.MigratorConfig {
-  const ext = path.extname(__filename);
   return {
-    directory: path.resolve(__dirname, '..', '..', 'migrations'),
-    loadExtensions: [ext],
+    migrationSource: new ExtensionlessSource(
+      path.resolve(__dirname, '..', '..', 'migrations'),
+      path.extname(__filename),
+    ),
     tableName: 'knex_migrations',
   };
 }
@@ -29,4 +64,11 @@ export async function migrateLatest(db: Knex): Promise<string[]> {
 
 export async function rollbackAll(db: Knex): Promise<void> {
   await db.migrate.rollback(migrationConfig(), true);
+}
+
+/** One log line for what `migrateLatest` did. */
+export function describeApplied(applied: string[]): string {
+  return applied.length
+    ? `Applied ${applied.length} migration(s): ${applied.join(', ')}`
+    : 'Database schema is up to date';
 }

@@ -1,0 +1,87 @@
+/**
+ * `npm run seed:demo`: applies pending migrations, then loads the demo accounts and categories
+ * of `seeds/demo.ts` into the configured database (the embedded PostgreSQL when DATABASE_URL
+ * is unset; shared with a Guichet that is already running on it), prints the logins, and stops.
+ *
+ * Also runs from the sources: `npx tsx src/db/seed-cli.ts demo`.
+ */
+import path from 'node:path';
+import { loadConfigOrExit } from '../config';
+import { createLogger, prettyAvailable } from '../logger';
+import { openDatabase, type Database } from './database';
+import { describeApplied, migrateLatest } from './migrate';
+import { runCli } from './cli';
+
+const SEEDS = ['demo'] as const;
+type SeedName = (typeof SEEDS)[number];
+
+const USAGE = `Usage: seed-cli <seed>
+
+  demo   demo accounts (admin, technicians, employees) and categories; development only
+`;
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Works from the sources (tsx) and from the compiled `dist/` alike, like migrationConfig(). */
+function seedConfig(name: SeedName) {
+  const ext = path.extname(__filename);
+  return {
+    directory: path.resolve(__dirname, '..', '..', 'seeds'),
+    loadExtensions: [ext],
+    specific: `${name}${ext}`,
+  };
+}
+
+function isSeedName(v: string | undefined): v is SeedName {
+  return (SEEDS as readonly (string | undefined)[]).includes(v);
+}
+
+async function main(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const [name, ...rest] = args;
+  if (!isSeedName(name) || rest.length) {
+    process.stderr.write(
+      `${name ? `Unknown seed or argument: ${args.join(' ')}` : 'Which seed?'}\n\n${USAGE}`,
+    );
+    return 2;
+  }
+
+  const config = loadConfigOrExit('Seeding');
+  if (config.isProd) {
+    // Every demo account shares a published password.
+    process.stderr.write(
+      'Refusing to load demo accounts with NODE_ENV=production: their password is public.\n',
+    );
+    return 1;
+  }
+  const logger = createLogger({
+    level: config.logLevel,
+    pretty: !!process.stdout.isTTY && prettyAvailable(),
+  });
+
+  let database: Database | null = null;
+  const stop = (signal: NodeJS.Signals) => {
+    process.stderr.write(`${signal} received, stopping\n`);
+    void (database?.close() ?? Promise.resolve()).finally(() => process.exit(1));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
+  database = await openDatabase(config, logger);
+  try {
+    const applied = await migrateLatest(database.db);
+    out(describeApplied(applied));
+    await database.db.seed.run(seedConfig(name));
+    out(
+      `Seed "${name}" loaded. Start Guichet with \`npm start\` and log in at ${config.baseUrl}/login`,
+    );
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+runCli(() => main(process.argv.slice(2)), 'Seeding failed');
