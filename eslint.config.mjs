@@ -5,7 +5,18 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist.next/', 'dist.old/', 'node_modules/', 'data/', 'coverage/', 'test-artifacts/', 'public/'] },
+  {
+    ignores: [
+      'dist/',
+      'dist.next/',
+      'dist.old/',
+      'node_modules/',
+      'data/',
+      'coverage/',
+      'test-artifacts/',
+      'public/',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
