@@ -9,6 +9,7 @@ import type { Knex } from 'knex';
 import type pg from 'pg';
 import { pinoHttp } from 'pino-http';
 import { accountRoutes } from './account/account.routes';
+import { adminCategoryRoutes } from './admin/categories.routes';
 import { adminUserRoutes } from './admin/users.routes';
 import { authRoutes } from './auth/auth.routes';
 import { createPassport } from './auth/passport';
@@ -155,6 +156,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(homeRoutes());
   app.use(accountRoutes({ db }));
   app.use(adminUserRoutes({ db }));
+  app.use(adminCategoryRoutes({ db }));
 
   app.use(notFound);
   app.use(errorHandler({ logger, showStack: config.env === 'development' }));
