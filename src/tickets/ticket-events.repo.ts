@@ -1,0 +1,86 @@
+import type { Knex } from 'knex';
+
+type Db = Knex | Knex.Transaction;
+
+export const EVENT_TYPES = [
+  'ticket.created',
+  'comment.added',
+  'note.added',
+  'ticket.status_changed',
+  'ticket.priority_changed',
+  'ticket.category_changed',
+  'ticket.assigned',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface TicketEvent {
+  id: number;
+  ticketId: number;
+  actorId: number | null;
+  actorName: string | null;
+  type: EventType;
+  internal: boolean;
+  body: string | null;
+  fromValue: string | null;
+  toValue: string | null;
+  ticketVersion: number;
+  createdAt: Date;
+}
+
+export interface NewEvent {
+  ticketId: number;
+  actorId: number | null;
+  type: EventType;
+  internal?: boolean;
+  body?: string | null;
+  fromValue?: string | number | null;
+  toValue?: string | number | null;
+  ticketVersion: number;
+  now: Date;
+}
+
+export async function insertEvent(db: Db, e: NewEvent): Promise<number> {
+  const [row] = await db('ticket_events')
+    .insert({
+      ticket_id: e.ticketId,
+      actor_id: e.actorId,
+      type: e.type,
+      internal: e.internal ?? false,
+      body: e.body ?? null,
+      from_value: e.fromValue === undefined || e.fromValue === null ? null : String(e.fromValue),
+      to_value: e.toValue === undefined || e.toValue === null ? null : String(e.toValue),
+      ticket_version: e.ticketVersion,
+      created_at: e.now,
+    })
+    .returning('id');
+  return row.id;
+}
+
+/** The timeline, oldest first; internal notes only when asked (staff). */
+export async function listEvents(
+  db: Db,
+  ticketId: number,
+  opts: { includeInternal: boolean; sinceVersion?: number },
+): Promise<TicketEvent[]> {
+  const q = db('ticket_events as e')
+    .leftJoin('users as u', 'u.id', 'e.actor_id')
+    .where('e.ticket_id', ticketId)
+    .orderBy('e.id')
+    .select('e.*', 'u.name as actor_name');
+  if (!opts.includeInternal) q.where('e.internal', false);
+  if (opts.sinceVersion !== undefined) q.where('e.ticket_version', '>', opts.sinceVersion);
+  const rows = await q;
+  return rows.map((r) => ({
+    id: r.id,
+    ticketId: r.ticket_id,
+    actorId: r.actor_id,
+    actorName: r.actor_name,
+    type: r.type,
+    internal: r.internal,
+    body: r.body,
+    fromValue: r.from_value,
+    toValue: r.to_value,
+    ticketVersion: r.ticket_version,
+    createdAt: r.created_at,
+  }));
+}

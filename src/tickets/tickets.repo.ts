@@ -1,0 +1,222 @@
+import type { Knex } from 'knex';
+import type { Priority, Status } from './workflow';
+
+type Db = Knex | Knex.Transaction;
+
+export interface Ticket {
+  id: number;
+  title: string;
+  description: string;
+  status: Status;
+  priority: Priority;
+  categoryId: number | null;
+  categoryName: string | null;
+  requesterId: number;
+  requesterName: string;
+  requesterEmail: string;
+  assigneeId: number | null;
+  assigneeName: string | null;
+  createdById: number;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  lastActivityAt: Date;
+  firstResponseAt: Date | null;
+  resolvedAt: Date | null;
+  closedAt: Date | null;
+}
+
+interface TicketRow {
+  id: number;
+  title: string;
+  description: string;
+  status: Status;
+  priority: Priority;
+  category_id: number | null;
+  category_name: string | null;
+  requester_id: number;
+  requester_name: string;
+  requester_email: string;
+  assignee_id: number | null;
+  assignee_name: string | null;
+  created_by_id: number;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  last_activity_at: Date;
+  first_response_at: Date | null;
+  resolved_at: Date | null;
+  closed_at: Date | null;
+}
+
+const toTicket = (r: TicketRow): Ticket => ({
+  id: r.id,
+  title: r.title,
+  description: r.description,
+  status: r.status,
+  priority: r.priority,
+  categoryId: r.category_id,
+  categoryName: r.category_name,
+  requesterId: r.requester_id,
+  requesterName: r.requester_name,
+  requesterEmail: r.requester_email,
+  assigneeId: r.assignee_id,
+  assigneeName: r.assignee_name,
+  createdById: r.created_by_id,
+  version: r.version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  lastActivityAt: r.last_activity_at,
+  firstResponseAt: r.first_response_at,
+  resolvedAt: r.resolved_at,
+  closedAt: r.closed_at,
+});
+
+/** Tickets with the names the pages show; no search vectors. */
+function ticketQuery(db: Db) {
+  return db('tickets as t')
+    .leftJoin('categories as c', 'c.id', 't.category_id')
+    .join('users as r', 'r.id', 't.requester_id')
+    .leftJoin('users as a', 'a.id', 't.assignee_id')
+    .select(
+      't.id',
+      't.title',
+      't.description',
+      't.status',
+      't.priority',
+      't.category_id',
+      'c.name as category_name',
+      't.requester_id',
+      'r.name as requester_name',
+      'r.email as requester_email',
+      't.assignee_id',
+      'a.name as assignee_name',
+      't.created_by_id',
+      't.version',
+      't.created_at',
+      't.updated_at',
+      't.last_activity_at',
+      't.first_response_at',
+      't.resolved_at',
+      't.closed_at',
+    );
+}
+
+export async function findTicket(db: Db, id: number): Promise<Ticket | null> {
+  const row = await ticketQuery(db).where('t.id', id).first();
+  return row ? toTicket(row) : null;
+}
+
+/** Locks the ticket row for the rest of the transaction (changes, replies, take). */
+export async function lockTicket(trx: Knex.Transaction, id: number): Promise<Ticket | null> {
+  const locked = await trx('tickets').where({ id }).forUpdate().first('id');
+  return locked ? findTicket(trx, id) : null;
+}
+
+export interface NewTicket {
+  title: string;
+  description: string;
+  priority: Priority;
+  categoryId: number | null;
+  requesterId: number;
+  assigneeId: number | null;
+  createdById: number;
+  now: Date;
+}
+
+export async function insertTicket(db: Db, t: NewTicket): Promise<number> {
+  const [row] = await db('tickets')
+    .insert({
+      title: t.title,
+      description: t.description,
+      priority: t.priority,
+      category_id: t.categoryId,
+      requester_id: t.requesterId,
+      assignee_id: t.assigneeId,
+      created_by_id: t.createdById,
+      created_at: t.now,
+      updated_at: t.now,
+      last_activity_at: t.now,
+      search_vector: db.raw(`guichet_tsv(?, 'A') || guichet_tsv(?, 'B')`, [t.title, t.description]),
+    })
+    .returning('id');
+  return row.id;
+}
+
+export interface TicketChanges {
+  status?: Status;
+  priority?: Priority;
+  categoryId?: number | null;
+  assigneeId?: number | null;
+  firstResponseAt?: Date;
+  resolvedAt?: Date | null;
+  closedAt?: Date | null;
+  /** Text to add to the search index: public replies for everyone, notes for staff. */
+  publicText?: string;
+  noteText?: string;
+}
+
+/** Applies changes, bumps the version and the activity time; returns the new version. */
+export async function updateTicket(
+  db: Db,
+  id: number,
+  c: TicketChanges,
+  now: Date,
+): Promise<number> {
+  const patch: Record<string, unknown> = {
+    updated_at: now,
+    last_activity_at: now,
+    version: db.raw('version + 1'),
+  };
+  if (c.status !== undefined) patch.status = c.status;
+  if (c.priority !== undefined) patch.priority = c.priority;
+  if (c.categoryId !== undefined) patch.category_id = c.categoryId;
+  if (c.assigneeId !== undefined) patch.assignee_id = c.assigneeId;
+  if (c.firstResponseAt !== undefined) patch.first_response_at = c.firstResponseAt;
+  if (c.resolvedAt !== undefined) patch.resolved_at = c.resolvedAt;
+  if (c.closedAt !== undefined) patch.closed_at = c.closedAt;
+  if (c.publicText)
+    patch.search_vector = db.raw(`search_vector || guichet_tsv(?, 'C')`, [c.publicText]);
+  if (c.noteText) patch.notes_vector = db.raw(`notes_vector || guichet_tsv(?, 'C')`, [c.noteText]);
+  const [row] = await db('tickets').where({ id }).update(patch).returning('version');
+  return row.version;
+}
+
+/** Resolved tickets whose resolution is older than the cut-off, oldest first. */
+export async function dueForAutoClose(db: Db, cutoff: Date, limit: number): Promise<number[]> {
+  const rows = await db('tickets')
+    .where('status', 'resolved')
+    .where('resolved_at', '<=', cutoff)
+    .orderBy('resolved_at')
+    .limit(limit)
+    .select('id');
+  return rows.map((r) => r.id);
+}
+
+/** The requester's other open tickets, for the side panel of the staff ticket page. */
+export async function otherOpenTickets(
+  db: Db,
+  requesterId: number,
+  exceptId: number,
+  limit = 10,
+): Promise<Pick<Ticket, 'id' | 'title' | 'status' | 'priority' | 'lastActivityAt'>[]> {
+  const rows = await db('tickets')
+    .where('requester_id', requesterId)
+    .whereNot('id', exceptId)
+    .whereIn('status', ['new', 'in_progress', 'waiting'])
+    .orderBy([
+      { column: 'last_activity_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(limit)
+    .select('id', 'title', 'status', 'priority', 'last_activity_at');
+  return rows.map((r) => ({
+    id: r.id,
+    title: r.title,
+    status: r.status,
+    priority: r.priority,
+    lastActivityAt: r.last_activity_at,
+  }));
+}
+
+export { toTicket, ticketQuery, type TicketRow };
