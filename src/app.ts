@@ -16,6 +16,7 @@ import { createPassport } from './auth/passport';
 import { DEFAULT_LOGIN_RULES, Throttle, type ThrottleRules } from './auth/throttle';
 import type { Config } from './config';
 import { healthRoutes } from './health/health.routes';
+import { ticketRoutes } from './tickets/tickets.routes';
 import { homeRoutes } from './home/home.routes';
 import { csrfProtection, originCheck } from './http/csrf';
 import { errorHandler, notFound } from './http/error-handler';
@@ -45,7 +46,7 @@ export const paths = {
 /** Removes secrets from URLs before they reach a log line. */
 function redactUrl(url: string | undefined): string | undefined {
   return url
-    ?.replace(/([?&]token=)[^&]*/g, '$1[redacted]')
+    ?.replace(/([?&](?:token|_csrf)=)[^&]*/g, '$1[redacted]')
     .replace(/(\/password\/reset\/)[^/?]+/, '$1[redacted]');
 }
 
@@ -154,6 +155,7 @@ export function createApp(deps: AppDeps): Express {
     authRoutes({ db, passport, throttle, secureCookies: config.baseUrl.startsWith('https:') }),
   );
   app.use(homeRoutes());
+  app.use(ticketRoutes({ db, config, clock }));
   app.use(accountRoutes({ db }));
   app.use(adminUserRoutes({ db }));
   app.use(adminCategoryRoutes({ db }));

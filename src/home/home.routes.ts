@@ -4,9 +4,9 @@ import { requireUser } from '../http/guards';
 export function homeRoutes(): Router {
   const router = Router();
 
-  // GET /: the signed-in user's starting page
+  // GET /: everyone starts on their ticket list (the queue for staff)
   router.get('/', requireUser, (_req, res) => {
-    res.render('home/index');
+    res.redirect('/tickets');
   });
 
   return router;

@@ -98,18 +98,18 @@ describe('language switch', () => {
     const user = await createUser(ctx.db, { locale: 'fr' });
     const agent = newAgent(ctx.app);
     await loginAs(agent, user);
-    await postForm(agent, '/locale', { locale: 'en', returnTo: '/' }, { from: '/' });
+    await postForm(agent, '/locale', { locale: 'en', returnTo: '/account' }, { from: '/account' });
     expect((await ctx.db('users').where({ id: user.id }).first()).locale).toBe('en');
     const fresh = newAgent(ctx.app);
     await loginAs(fresh, user);
-    expect((await fresh.get('/')).text).toContain('<html lang="en">');
+    expect((await fresh.get('/account')).text).toContain('<html lang="en">');
   });
 
   test('when the user setting and the browser disagree, then the user setting wins', async () => {
     const user = await createUser(ctx.db, { locale: 'en' });
     const agent = newAgent(ctx.app);
     await loginAs(agent, user);
-    const page = await agent.get('/').set('Accept-Language', 'fr');
+    const page = await agent.get('/account').set('Accept-Language', 'fr');
     expect(page.text).toContain('<html lang="en">');
   });
 

@@ -35,8 +35,9 @@ describe('admin user management', () => {
 
     const theo = newAgent(ctx.app);
     await loginAs(theo, { email: 'theo@example.com', password: 'initial-password' });
-    const home = await theo.get('/');
-    expect(home.text).toContain('Hello Théo Technicien');
+    const queue = await theo.get('/tickets');
+    expect(queue.text).toContain('Ticket queue');
+    expect(queue.text).toContain('Théo Technicien');
   });
 
   test('when the email is already used, then the form says so and keeps the input', async () => {

@@ -9,7 +9,7 @@ beforeAll(async () => {
 afterAll(() => ctx.close());
 
 describe('login and logout', () => {
-  test('when an employee logs in, then the home page greets them and the session id changes', async () => {
+  test('when an employee logs in, then they land on their requests and the session id changes', async () => {
     const user = await createUser(ctx.db, { name: 'Camille Martin' });
     const agent = newAgent(ctx.app);
     const page = await agent.get('/login');
@@ -23,8 +23,11 @@ describe('login and logout', () => {
     expect(after).toBeDefined();
     expect(after).not.toBe(before);
     const home = await agent.get('/');
-    expect(home.status).toBe(200);
-    expect(home.text).toContain('Bonjour Camille Martin');
+    expect(home.status).toBe(302);
+    expect(home.headers.location).toBe('/tickets');
+    const list = await agent.get('/tickets');
+    expect(list.text).toContain('Mes demandes');
+    expect(list.text).toContain('Camille Martin');
   });
 
   test('when the password is wrong or the email unknown, then the same message is shown', async () => {

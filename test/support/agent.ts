@@ -49,3 +49,40 @@ export function sessionCookie(res: { headers: Record<string, unknown> }): string
   const set = res.headers['set-cookie'] as string[] | undefined;
   return set?.find((c) => c.startsWith('guichet.sid='))?.split(';')[0];
 }
+
+export interface UploadFile {
+  name: string;
+  content: Buffer | string;
+  type?: string;
+}
+
+/**
+ * Posts a multipart form as a browser does for forms with files: the CSRF token travels in
+ * the query string (the body is read only after the CSRF check) and in the body.
+ */
+export async function postMultipart(
+  agent: Agent,
+  path: string,
+  fields: Record<string, string>,
+  files: UploadFile[] = [],
+  opts: { from?: string } = {},
+) {
+  const token = await csrfFrom(agent, opts.from ?? path);
+  const req = agent.post(`${path}?_csrf=${encodeURIComponent(token)}`);
+  for (const [k, v] of Object.entries({ ...fields, _csrf: token })) req.field(k, v);
+  for (const f of files) {
+    req.attach('attachments', Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content), {
+      filename: f.name,
+      contentType: f.type ?? 'application/octet-stream',
+    });
+  }
+  return req;
+}
+
+/** The version hidden in the ticket page's forms. */
+export async function versionOf(agent: Agent, ticketId: number): Promise<string> {
+  const res = await agent.get(`/tickets/${ticketId}`);
+  const match = /name="version" value="(\d+)"/.exec(res.text);
+  if (!match) throw new Error(`no version on /tickets/${ticketId} (status ${res.status})`);
+  return match[1];
+}

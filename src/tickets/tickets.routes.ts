@@ -1,0 +1,436 @@
+import fs from 'node:fs';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Knex } from 'knex';
+import * as categories from '../categories/categories.repo';
+import type { Config } from '../config';
+import { AppError, NotFound } from '../http/errors';
+import { flash } from '../http/flash';
+import { requireUser } from '../http/guards';
+import { fieldErrors, fields } from '../http/validate';
+import * as attachmentsRepo from './attachments.repo';
+import { COUNT_CAP, listQueue, statusCounts, type QueueFilter } from './queue.repo';
+import {
+  changeSchema,
+  createTicketSchema,
+  queueQuerySchema,
+  replySchema,
+  versionOnlySchema,
+  type QueueQuery,
+} from './tickets.schemas';
+import * as service from './tickets.service';
+import { otherOpenTickets } from './tickets.repo';
+import {
+  discard,
+  inspectUploads,
+  isInline,
+  MAX_FILES_PER_SUBMIT,
+  storedPath,
+  TICKET_TOTAL_FACTOR,
+  UploadError,
+  uploadMiddleware,
+  type StoredFile,
+} from './uploads';
+import {
+  allowedStatuses,
+  canEditFields,
+  canWriteNote,
+  isStaff,
+  OPEN_STATUSES,
+  PRIORITIES,
+  STATUSES,
+  type Viewer,
+} from './workflow';
+
+interface TicketRouteDeps {
+  db: Knex;
+  config: Config;
+  clock: () => Date;
+}
+
+const idParam = fields.id();
+
+function ticketId(req: Request): number {
+  const parsed = idParam.safeParse(req.params.id);
+  if (!parsed.success) throw new NotFound('tickets.errors.not_found');
+  return parsed.data;
+}
+
+const viewerOf = (req: Request): Viewer => ({ id: req.user!.id, role: req.user!.role });
+
+/** Query string of the queue with some filters replaced; used by tabs, sorts and paging. */
+function queueUrl(query: QueueQuery, over: Partial<Record<keyof QueueQuery, unknown>>): string {
+  const merged = { ...query, cursor: undefined, ...over } as Record<string, unknown>;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(merged)) {
+    if (v === undefined || v === '' || v === null) continue;
+    if (Array.isArray(v)) {
+      if (v.length) params.set(k, v.join(','));
+    } else params.set(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `/tickets?${s}` : '/tickets';
+}
+
+export function ticketRoutes({ db, config, clock }: TicketRouteDeps): Router {
+  const router = Router();
+  const ctx: service.TicketContext = {
+    db,
+    clock,
+    uploadDir: config.uploadDir,
+    maxUploadBytes: config.maxUploadBytes,
+  };
+  const upload = uploadMiddleware({
+    uploadDir: config.uploadDir,
+    maxBytes: config.maxUploadBytes,
+    field: 'attachments',
+  });
+  const uploadLimits = {
+    maxMb: Math.round(config.maxUploadBytes / 1024 / 1024),
+    maxFiles: MAX_FILES_PER_SUBMIT,
+    totalMb: Math.round((config.maxUploadBytes * TICKET_TOTAL_FACTOR) / 1024 / 1024),
+  };
+
+  router.use(['/tickets', '/attachments'], requireUser);
+
+  async function formLocals(viewer: Viewer) {
+    return {
+      categories: await categories.listActiveCategories(db),
+      staff: isStaff(viewer),
+      priorities: PRIORITIES,
+      uploadLimits,
+    };
+  }
+
+  // GET /tickets: an employee's own tickets; for staff, the queue with filters
+  router.get('/tickets', async (req, res) => {
+    const viewer = viewerOf(req);
+    const query = queueQuerySchema.parse(req.query);
+    const jump = /^#?(\d{1,15})$/.exec(query.q ?? '');
+    if (jump) {
+      const id = Number(jump[1]);
+      const visible = await service.getTicket(db, viewer, id).then(
+        () => true,
+        () => false,
+      );
+      if (visible) return res.redirect(`/tickets/${id}`);
+    }
+    const staff = isStaff(viewer);
+    const base: Omit<QueueFilter, 'sort' | 'cursor' | 'statuses'> = {
+      priority: staff ? query.priority : undefined,
+      categoryId: staff ? query.category : undefined,
+      assigneeId: !staff
+        ? undefined
+        : query.assignee === 'me'
+          ? viewer.id
+          : query.assignee === 'none'
+            ? null
+            : query.assignee,
+      requesterId: staff ? query.requester : viewer.id,
+      q: query.q || undefined,
+      includeNotes: staff,
+    };
+    const sort = query.sort ?? (base.q ? 'relevance' : staff ? 'activity' : 'activity');
+
+    if (!staff && !query.status.length && !base.q) {
+      // Employees: open tickets first, then the recently finished ones.
+      const [open, done] = await Promise.all([
+        listQueue(db, { ...base, statuses: [...OPEN_STATUSES], sort: 'activity' }),
+        listQueue(db, { ...base, statuses: ['resolved', 'closed'], sort: 'activity' }),
+      ]);
+      return res.render('tickets/mine', { open: open.rows, done: done.rows.slice(0, 20), query });
+    }
+
+    const filter: QueueFilter = { ...base, statuses: query.status, sort, cursor: query.cursor };
+    const [page, counts, categoryList, assignees] = await Promise.all([
+      listQueue(db, filter),
+      staff ? statusCounts(db, filter) : Promise.resolve(null),
+      staff ? categories.listCategories(db) : Promise.resolve([]),
+      staff ? categories.listAssignees(db) : Promise.resolve([]),
+    ]);
+    res.render('tickets/index', {
+      page,
+      counts,
+      countCap: COUNT_CAP,
+      query,
+      sort,
+      staff,
+      statuses: STATUSES,
+      priorities: PRIORITIES,
+      categories: categoryList,
+      assignees,
+      urlWith: (over: Partial<Record<keyof QueueQuery, unknown>>) => queueUrl(query, over),
+      nextUrl: page.nextCursor ? queueUrl(query, { cursor: page.nextCursor }) : null,
+      firstUrl: query.cursor ? queueUrl(query, {}) : null,
+    });
+  });
+
+  // GET /tickets/new: the form to file a ticket
+  router.get('/tickets/new', async (req, res) => {
+    res.render('tickets/new', {
+      ...(await formLocals(viewerOf(req))),
+      values: { priority: 'normal' },
+      errors: {},
+    });
+  });
+
+  /** Re-renders the create form with what was typed and why it was refused. */
+  async function renderCreateForm(
+    req: Request,
+    res: Response,
+    status: number,
+    errors: Record<string, string>,
+    filesDropped: boolean,
+  ) {
+    res.status(status).render('tickets/new', {
+      ...(await formLocals(viewerOf(req))),
+      values: req.body ?? {},
+      errors,
+      filesDropped,
+    });
+  }
+
+  // POST /tickets: file a ticket, with attachments
+  router.post('/tickets', upload, async (req, res, next) => {
+    const files = (req.files as Express.Multer.File[] | undefined) ?? [];
+    const parsed = createTicketSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      await discard(files.map((f) => f.path));
+      return renderCreateForm(req, res, 422, fieldErrors(parsed.error), files.length > 0);
+    }
+    let stored: StoredFile[] = [];
+    try {
+      stored = await inspectUploads(files);
+      const input = parsed.data;
+      const id = await service.createTicket(
+        ctx,
+        viewerOf(req),
+        {
+          title: input.title,
+          description: input.description,
+          priority: input.priority,
+          categoryId: input.category_id,
+          requesterEmail: input.requester_email,
+        },
+        stored,
+      );
+      flash(req, 'success', 'tickets.flash.created', { id });
+      res.redirect(`/tickets/${id}`);
+    } catch (err) {
+      await discard(files.map((f) => f.path));
+      if (err instanceof service.FieldError) {
+        return renderCreateForm(req, res, 422, { [err.field]: err.code }, files.length > 0);
+      }
+      if (err instanceof UploadError) {
+        return renderCreateForm(
+          req,
+          res,
+          err.status,
+          { attachments: `uploads.errors.${err.problem}` },
+          true,
+        );
+      }
+      next(err);
+    }
+  });
+
+  /** Shows a ticket; `extra` carries a form's errors and input when a change was refused. */
+  async function renderTicket(
+    req: Request,
+    res: Response,
+    id: number,
+    status = 200,
+    extra: Record<string, unknown> = {},
+  ) {
+    const viewer = viewerOf(req);
+    const page = await service.getTicketPage(db, viewer, id);
+    const staff = isStaff(viewer);
+    const [others, categoryList, assignees] = await Promise.all([
+      staff ? otherOpenTickets(db, page.ticket.requesterId, id) : Promise.resolve([]),
+      staff ? categories.listActiveCategories(db) : Promise.resolve([]),
+      staff ? categories.listAssignees(db) : Promise.resolve([]),
+    ]);
+    res.status(status).render('tickets/show', {
+      ...page,
+      staff,
+      others,
+      categories: categoryList,
+      assignees,
+      statuses: STATUSES,
+      priorities: PRIORITIES,
+      allowedStatuses: allowedStatuses(viewer, page.ticket),
+      canEdit: canEditFields(viewer),
+      canNote: canWriteNote(viewer),
+      uploadLimits,
+      replyValues: {},
+      replyErrors: {},
+      fieldErrors: {},
+      ...extra,
+    });
+  }
+
+  // GET /tickets/:id: the ticket and its timeline
+  router.get('/tickets/:id', async (req, res) => {
+    await renderTicket(req, res, ticketId(req));
+  });
+
+  /** A stale change: 409 with what changed meanwhile, and the user's text kept. */
+  async function renderConflict(req: Request, res: Response, err: service.StaleTicketError) {
+    const { ticket, changes } = await service.changesSince(
+      db,
+      viewerOf(req),
+      err.ticketId,
+      err.seenVersion,
+    );
+    res.status(409).render('tickets/conflict', {
+      ticket,
+      changes,
+      kept: { body: req.body?.body ?? '', internal: req.body?.internal === '1' },
+      staff: isStaff(viewerOf(req)),
+    });
+  }
+
+  /** Maps what the services refuse to the page a user should see. */
+  async function handleChangeError(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    id: number,
+    err: unknown,
+    form: 'reply' | 'fields',
+  ) {
+    if (err instanceof service.StaleTicketError) return renderConflict(req, res, err);
+    if (err instanceof service.FieldError) {
+      return renderTicket(
+        req,
+        res,
+        id,
+        422,
+        form === 'reply'
+          ? { replyValues: req.body ?? {}, replyErrors: { [err.field]: err.code } }
+          : { fieldErrors: { [err.field]: err.code } },
+      );
+    }
+    if (err instanceof UploadError) {
+      return renderTicket(req, res, id, err.status, {
+        replyValues: req.body ?? {},
+        replyErrors: { attachments: `uploads.errors.${err.problem}` },
+      });
+    }
+    if (err instanceof AppError && err.status === 422) {
+      return renderTicket(
+        req,
+        res,
+        id,
+        422,
+        form === 'reply'
+          ? { replyValues: req.body ?? {}, replyErrors: { status: err.code } }
+          : { fieldErrors: { status: err.code } },
+      );
+    }
+    next(err);
+  }
+
+  // POST /tickets/:id/replies: a public reply or an internal note, optionally changing the status
+  router.post('/tickets/:id/replies', upload, async (req, res, next) => {
+    const id = ticketId(req);
+    const files = (req.files as Express.Multer.File[] | undefined) ?? [];
+    const parsed = replySchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      await discard(files.map((f) => f.path));
+      return renderTicket(req, res, id, 422, {
+        replyValues: req.body ?? {},
+        replyErrors: fieldErrors(parsed.error),
+        filesDropped: files.length > 0,
+      });
+    }
+    try {
+      const stored = await inspectUploads(files);
+      await service.replyToTicket(ctx, viewerOf(req), id, parsed.data, stored);
+      flash(
+        req,
+        'success',
+        parsed.data.internal ? 'tickets.flash.note_added' : 'tickets.flash.reply_added',
+      );
+      res.redirect(`/tickets/${id}#timeline-end`);
+    } catch (err) {
+      await discard(files.map((f) => f.path));
+      await handleChangeError(req, res, next, id, err, 'reply');
+    }
+  });
+
+  // POST /tickets/:id/status: confirm, reopen, or any transition for staff
+  // POST /tickets/:id/fields: status, priority, category, assignee (staff)
+  router.post(['/tickets/:id/status', '/tickets/:id/fields'], async (req, res, next) => {
+    const id = ticketId(req);
+    const parsed = changeSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      return renderTicket(req, res, id, 422, { fieldErrors: fieldErrors(parsed.error) });
+    }
+    try {
+      const { version, status, priority, category_id, assignee_id } = parsed.data;
+      const changed = await service.changeTicket(ctx, viewerOf(req), id, {
+        version,
+        status,
+        priority,
+        categoryId: category_id,
+        assigneeId: assignee_id,
+      });
+      if (changed)
+        flash(
+          req,
+          'success',
+          status === 'closed' && !isStaff(viewerOf(req))
+            ? 'tickets.flash.confirmed'
+            : 'tickets.flash.updated',
+        );
+      res.redirect(`/tickets/${id}`);
+    } catch (err) {
+      await handleChangeError(req, res, next, id, err, 'fields');
+    }
+  });
+
+  // POST /tickets/:id/take: assign the ticket to me in one click
+  router.post('/tickets/:id/take', async (req, res, next) => {
+    const id = ticketId(req);
+    const parsed = versionOnlySchema.safeParse(req.body ?? {});
+    if (!parsed.success) throw new NotFound('tickets.errors.not_found');
+    try {
+      await service.takeTicket(ctx, viewerOf(req), id, parsed.data.version);
+      flash(req, 'success', 'tickets.flash.taken', { id });
+      res.redirect(`/tickets/${id}`);
+    } catch (err) {
+      await handleChangeError(req, res, next, id, err, 'fields');
+    }
+  });
+
+  // GET /attachments/:id: a file, for those who may see its ticket
+  router.get('/attachments/:id', async (req, res) => {
+    const parsed = idParam.safeParse(req.params.id);
+    const file = parsed.success ? await attachmentsRepo.findAttachment(db, parsed.data) : null;
+    if (!file) throw new NotFound();
+    const page = await service.getTicketPage(db, viewerOf(req), file.ticketId).catch(() => null);
+    if (!page || !page.attachments.some((a) => a.id === file.id)) throw new NotFound();
+    const path = storedPath(config.uploadDir, file.storedName);
+    if (!fs.existsSync(path)) throw new NotFound();
+    const inline = isInline(file.contentType);
+    res.set({
+      'Content-Type': inline
+        ? file.contentType
+        : file.contentType === 'text/plain'
+          ? 'text/plain; charset=utf-8'
+          : 'application/octet-stream',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'Cache-Control': 'private, max-age=3600',
+    });
+    res.attachment(file.originalName);
+    if (inline)
+      res.set(
+        'Content-Disposition',
+        res.get('Content-Disposition')!.replace(/^attachment/, 'inline'),
+      );
+    res.sendFile(path);
+  });
+
+  return router;
+}
