@@ -8,6 +8,8 @@ import { prepareFirstRun } from './auth/auth.service';
 import { type Config, loadConfigOrExit } from './config';
 import { openDatabase } from './db/database';
 import { describeApplied, migrateLatest } from './db/migrate';
+import { migrateWorker, startWorker } from './jobs/worker';
+import type { Runner } from 'graphile-worker';
 import { createLogger, prettyAvailable, type Logger } from './logger';
 
 /** Development keeps one random secret per data directory, so sessions survive restarts. */
@@ -41,10 +43,16 @@ async function main(): Promise<void> {
     ssl: database.ssl || undefined,
     max: 5,
   });
+  const workerPool = new pg.Pool({
+    connectionString: database.connectionString,
+    ssl: database.ssl || undefined,
+    max: 4,
+  });
   // An idle connection dropped by a database restart must not crash the process.
-  sessionPool.on('error', (err) =>
-    logger.warn({ err: err.message }, 'session pool connection lost'),
-  );
+  for (const pool of [sessionPool, workerPool]) {
+    pool.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost'));
+  }
+  let worker: Runner | null = null;
 
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -61,6 +69,8 @@ async function main(): Promise<void> {
         server!.closeIdleConnections();
       });
     }
+    await worker?.stop().catch((err) => logger.error({ err }, 'stopping the job worker failed'));
+    await workerPool.end().catch(() => undefined);
     await sessionPool.end().catch(() => undefined);
     await database.close().catch((err) => logger.error({ err }, 'closing the database failed'));
     logger.info('stopped');
@@ -70,9 +80,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   try {
-    const applied = await migrateLatest(db);
+    const applied = await migrateLatest(db, () => migrateWorker(workerPool, logger));
     logger.info(describeApplied(applied));
     await prepareFirstRun(db, config, logger);
+    worker = await startWorker({
+      db,
+      logger,
+      pgPool: workerPool,
+      clock: () => new Date(),
+      autoCloseDays: config.autoCloseDays,
+    });
   } catch (err) {
     logger.fatal({ err }, 'database preparation failed');
     await database.close().catch(() => undefined);

@@ -54,10 +54,15 @@ export function migrationConfig(): Knex.MigratorConfig {
  * process fail instead of waiting, so processes started together queue here and the later
  * ones find nothing left to do.
  */
-export async function migrateLatest(db: Knex): Promise<string[]> {
+export async function migrateLatest(
+  db: Knex,
+  /** More schema work under the same lock: the job queue's own migrations. */
+  alsoUnderLock?: () => Promise<void>,
+): Promise<string[]> {
   return db.transaction(async (trx) => {
     await trx.raw('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY]);
     const [, applied] = (await db.migrate.latest(migrationConfig())) as [number, string[]];
+    await alsoUnderLock?.();
     return applied;
   });
 }

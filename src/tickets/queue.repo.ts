@@ -44,12 +44,23 @@ interface Cursor {
 
 const encode = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
 
-function decode(s: string | undefined): Cursor | null {
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+
+/** What each sort's cursor holds; anything else is ignored and paging restarts. */
+const CURSOR_SHAPES: Record<Sort, RegExp[]> = {
+  activity: [TIMESTAMP],
+  created: [TIMESTAMP],
+  priority: [/^[0-3]$/, TIMESTAMP],
+  relevance: [/^\d{1,6}$/],
+};
+
+function decode(s: string | undefined, sort: Sort): Cursor | null {
   if (!s || s.length > 300) return null;
   try {
     const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Cursor;
-    if (!Array.isArray(c.k) || !c.k.every((v) => typeof v === 'string' && v.length < 60))
-      return null;
+    const shape = CURSOR_SHAPES[sort];
+    if (!Array.isArray(c.k) || c.k.length !== shape.length) return null;
+    if (!c.k.every((v, i) => typeof v === 'string' && shape[i].test(v))) return null;
     if (!Number.isSafeInteger(c.id) || c.id < 0) return null;
     return c;
   } catch {
@@ -89,8 +100,8 @@ export function applyFilters(
 /** One page of tickets, keyset-paged so that page 1,000 costs what page 1 costs. */
 export async function listQueue(db: Db, f: QueueFilter): Promise<QueuePage> {
   const q = applyFilters(ticketQuery(db), f);
-  const cursor = decode(f.cursor);
   const sort: Sort = f.sort === 'relevance' && !f.q ? 'activity' : f.sort;
+  const cursor = decode(f.cursor, sort);
   switch (sort) {
     case 'activity':
       q.select(db.raw('t.last_activity_at::text as k0'));

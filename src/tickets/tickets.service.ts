@@ -315,9 +315,8 @@ export async function changeTicket(
 
     if (input.status !== undefined && input.status !== ticket.status) {
       if (!canChangeStatus(actor, ticket, input.status)) {
-        throw isStaff(actor) || ticket.requesterId === actor.id
-          ? new InvalidTransition()
-          : new Forbidden();
+        // Employees may not change statuses at all, beyond confirm/reopen: that is a refusal.
+        throw isStaff(actor) ? new InvalidTransition() : new Forbidden();
       }
       const s = statusChange(actor, ticket, input.status, now);
       Object.assign(changes, { ...s, events: changes.events.concat(s.events) });
@@ -375,7 +374,7 @@ export function takeTicket(
   id: number,
   version: number,
 ): Promise<boolean> {
-  if (!isStaff(actor)) return Promise.reject(new Forbidden());
+  // Visibility (404) is checked before the role (403), as for every other change.
   return changeTicket(ctx, actor, id, { version, assigneeId: actor.id });
 }
 
@@ -417,7 +416,7 @@ export async function replyToTicket(
     let target: Status | undefined;
     if (input.status !== undefined) {
       if (input.status !== ticket.status && !canChangeStatus(actor, ticket, input.status)) {
-        throw new InvalidTransition();
+        throw isStaff(actor) ? new InvalidTransition() : new Forbidden();
       }
       target = input.status;
     } else if (!isStaff(actor)) {

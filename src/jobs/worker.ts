@@ -1,0 +1,61 @@
+import {
+  Logger as WorkerLogger,
+  run,
+  runMigrations,
+  type Runner,
+  type TaskList,
+} from 'graphile-worker';
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import type { Logger } from '../logger';
+import { autoCloseResolved } from '../tickets/tickets.service';
+
+export interface JobDeps {
+  db: Knex;
+  logger: Logger;
+  clock: () => Date;
+  autoCloseDays: number;
+}
+
+/**
+ * Background work runs from graphile-worker's PostgreSQL queue inside the app process: any
+ * number of processes share it (jobs are taken with SKIP LOCKED, cron runs once per tick
+ * across all of them), and nothing else needs to run beside the app.
+ */
+export function taskList(deps: JobDeps): TaskList {
+  return {
+    // Closes resolved tickets after AUTO_CLOSE_DAYS; recorded as done by the system.
+    auto_close_tickets: async () => {
+      const closed = await autoCloseResolved(deps.db, deps.clock(), deps.autoCloseDays);
+      if (closed.length)
+        deps.logger.info({ tickets: closed }, `auto-closed ${closed.length} resolved ticket(s)`);
+    },
+  };
+}
+
+/** Every 15 minutes; a missed tick (all processes down) is caught up within the hour. */
+export const CRONTAB = '*/15 * * * * auto_close_tickets ?fill=1h';
+
+function workerLogger(logger: Logger): WorkerLogger {
+  return new WorkerLogger(() => (level, message, meta) => {
+    const target = level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'debug';
+    logger[target]({ worker: meta }, message);
+  });
+}
+
+export async function startWorker(deps: JobDeps & { pgPool: pg.Pool }): Promise<Runner> {
+  return run({
+    pgPool: deps.pgPool,
+    taskList: taskList(deps),
+    crontab: CRONTAB,
+    concurrency: 2,
+    pollInterval: 2000,
+    noHandleSignals: true,
+    logger: workerLogger(deps.logger),
+  });
+}
+
+/** Installs or upgrades the queue's own schema (`graphile_worker`). */
+export async function migrateWorker(pgPool: pg.Pool, logger: Logger): Promise<void> {
+  await runMigrations({ pgPool, logger: workerLogger(logger) });
+}
