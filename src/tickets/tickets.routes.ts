@@ -191,6 +191,16 @@ export function ticketRoutes({ db, config, clock }: TicketRouteDeps): Router {
 
   // POST /tickets: file a ticket, with attachments
   router.post('/tickets', upload, async (req, res, next) => {
+    if (res.locals.uploadError instanceof UploadError) {
+      const err = res.locals.uploadError;
+      return renderCreateForm(
+        req,
+        res,
+        err.status,
+        { attachments: `uploads.errors.${err.problem}` },
+        true,
+      );
+    }
     const files = (req.files as Express.Multer.File[] | undefined) ?? [];
     const parsed = createTicketSchema.safeParse(req.body ?? {});
     if (!parsed.success) {
@@ -333,6 +343,8 @@ export function ticketRoutes({ db, config, clock }: TicketRouteDeps): Router {
   // POST /tickets/:id/replies: a public reply or an internal note, optionally changing the status
   router.post('/tickets/:id/replies', upload, async (req, res, next) => {
     const id = ticketId(req);
+    if (res.locals.uploadError)
+      return handleChangeError(req, res, next, id, res.locals.uploadError, 'reply');
     const files = (req.files as Express.Multer.File[] | undefined) ?? [];
     const parsed = replySchema.safeParse(req.body ?? {});
     if (!parsed.success) {
@@ -413,6 +425,15 @@ export function ticketRoutes({ db, config, clock }: TicketRouteDeps): Router {
     const path = storedPath(config.uploadDir, file.storedName);
     if (!fs.existsSync(path)) throw new NotFound();
     const inline = isInline(file.contentType);
+    // res.attachment() guesses a Content-Type from the file name: call it first, then set the
+    // type sniffed from the content, so a renamed page never goes out as text/html.
+    res.attachment(file.originalName);
+    if (inline) {
+      res.set(
+        'Content-Disposition',
+        res.get('Content-Disposition')!.replace(/^attachment/, 'inline'),
+      );
+    }
     res.set({
       'Content-Type': inline
         ? file.contentType
@@ -423,12 +444,6 @@ export function ticketRoutes({ db, config, clock }: TicketRouteDeps): Router {
       'Content-Security-Policy': "default-src 'none'; sandbox",
       'Cache-Control': 'private, max-age=3600',
     });
-    res.attachment(file.originalName);
-    if (inline)
-      res.set(
-        'Content-Disposition',
-        res.get('Content-Disposition')!.replace(/^attachment/, 'inline'),
-      );
     res.sendFile(path);
   });
 

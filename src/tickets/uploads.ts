@@ -77,15 +77,21 @@ export function uploadMiddleware(opts: { uploadDir: string; maxBytes: number; fi
     },
   }).array(opts.field, MAX_FILES_PER_SUBMIT);
 
+  // A broken limit is not an error page: it is left in res.locals.uploadError for the route,
+  // which shows the same form again with what was typed and a message by the file field.
   return (req: Request, res: Response, next: NextFunction) => {
     upload(req, res, (err?: unknown) => {
       if (!err) return next();
       const files = (req.files as Express.Multer.File[] | undefined) ?? [];
       void discard(files.map((f) => f.path));
       if (err instanceof multer.MulterError) {
-        if (err.code === 'LIMIT_FILE_SIZE') return next(new UploadError('too_large'));
+        if (err.code === 'LIMIT_FILE_SIZE') {
+          res.locals.uploadError = new UploadError('too_large');
+          return next();
+        }
         if (err.code === 'LIMIT_FILE_COUNT' || err.code === 'LIMIT_UNEXPECTED_FILE') {
-          return next(new UploadError('too_many'));
+          res.locals.uploadError = new UploadError('too_many');
+          return next();
         }
       }
       next(err);
