@@ -12,12 +12,14 @@ import { openDatabase, type Database } from './database';
 import { describeApplied, migrateLatest } from './migrate';
 import { runCli } from './cli';
 
-const SEEDS = ['demo'] as const;
+const SEEDS = ['demo', 'bench'] as const;
 type SeedName = (typeof SEEDS)[number];
 
-const USAGE = `Usage: seed-cli <seed>
+const USAGE = `Usage: seed-cli <seed> [--tickets N]
 
-  demo   demo accounts (admin, technicians, employees) and categories; development only
+  demo                 demo accounts (admin, technicians, employees) and categories; development only
+  bench [--tickets N]  benchmark data: 2,022 accounts, 12 categories and N tickets with their
+                       timelines (default 1,000,000), added with set-based SQL
 `;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -42,6 +44,11 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const [name, ...rest] = args;
+  let tickets = 1_000_000;
+  if (name === 'bench' && rest[0] === '--tickets' && /^\d{1,8}$/.test(rest[1] ?? '')) {
+    tickets = Number(rest[1]);
+    rest.splice(0, 2);
+  }
   if (!isSeedName(name) || rest.length) {
     process.stderr.write(
       `${name ? `Unknown seed or argument: ${args.join(' ')}` : 'Which seed?'}\n\n${USAGE}`,
@@ -74,6 +81,13 @@ async function main(args: string[]): Promise<number> {
   try {
     const applied = await migrateLatest(database.db);
     out(describeApplied(applied));
+    if (name === 'bench') {
+      const { seedBench } = await import('../../seeds/bench');
+      const started = Date.now();
+      await seedBench(database.db, { tickets, log: out });
+      out(`Benchmark data loaded in ${Math.round((Date.now() - started) / 1000)} s`);
+      return 0;
+    }
     await database.db.seed.run(seedConfig(name));
     out(
       `Seed "${name}" loaded. Start Guichet with \`npm start\` and log in at ${config.baseUrl}/login`,
