@@ -28,7 +28,6 @@ import {
   TICKET_TOTAL_FACTOR,
   UploadError,
   uploadMiddleware,
-  type StoredFile,
 } from './uploads';
 import {
   allowedStatuses,
@@ -191,25 +190,14 @@ export function ticketRoutes({ db, config, clock }: TicketRouteDeps): Router {
 
   // POST /tickets: file a ticket, with attachments
   router.post('/tickets', upload, async (req, res, next) => {
-    if (res.locals.uploadError instanceof UploadError) {
-      const err = res.locals.uploadError;
-      return renderCreateForm(
-        req,
-        res,
-        err.status,
-        { attachments: `uploads.errors.${err.problem}` },
-        true,
-      );
-    }
     const files = (req.files as Express.Multer.File[] | undefined) ?? [];
-    const parsed = createTicketSchema.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      await discard(files.map((f) => f.path));
-      return renderCreateForm(req, res, 422, fieldErrors(parsed.error), files.length > 0);
-    }
-    let stored: StoredFile[] = [];
     try {
-      stored = await inspectUploads(files);
+      if (res.locals.uploadError) throw res.locals.uploadError;
+      const parsed = createTicketSchema.safeParse(req.body ?? {});
+      if (!parsed.success) {
+        await discard(files.map((f) => f.path));
+        return renderCreateForm(req, res, 422, fieldErrors(parsed.error), files.length > 0);
+      }
       const input = parsed.data;
       const id = await service.createTicket(
         ctx,
@@ -221,7 +209,7 @@ export function ticketRoutes({ db, config, clock }: TicketRouteDeps): Router {
           categoryId: input.category_id,
           requesterEmail: input.requester_email,
         },
-        stored,
+        await inspectUploads(files),
       );
       flash(req, 'success', 'tickets.flash.created', { id });
       res.redirect(`/tickets/${id}`);
@@ -231,13 +219,8 @@ export function ticketRoutes({ db, config, clock }: TicketRouteDeps): Router {
         return renderCreateForm(req, res, 422, { [err.field]: err.code }, files.length > 0);
       }
       if (err instanceof UploadError) {
-        return renderCreateForm(
-          req,
-          res,
-          err.status,
-          { attachments: `uploads.errors.${err.problem}` },
-          true,
-        );
+        const errors = { attachments: `uploads.errors.${err.problem}` };
+        return renderCreateForm(req, res, err.status, errors, true);
       }
       next(err);
     }
