@@ -19,6 +19,12 @@ export interface QueueFilter {
   cursor?: string;
   /** Staff search internal notes too. */
   includeNotes: boolean;
+  /** `q` turned into a tsquery by withTsQuery(); set by the functions below. */
+  tsquery?: string;
+  /** Rows a search reads in order before using the full-text index (tests make it small). */
+  searchWindow?: number;
+  /** Below this many matches a search goes straight through the index (tests make it small). */
+  sparseMatches?: number;
 }
 
 export interface QueueRow extends Ticket {
@@ -34,6 +40,8 @@ export interface QueuePage {
 export const PAGE_SIZE = 50;
 /** Relevance pages use an offset, so they stop somewhere: past this, refine the search. */
 const MAX_RELEVANCE_OFFSET = 500;
+/** Relevance ranks the most recent matches only: a frequent word must not rank 100,000 rows. */
+const RELEVANCE_WINDOW = 250;
 /** Status tab counts stop counting here and show "1000+". */
 export const COUNT_CAP = 1000;
 
@@ -68,6 +76,35 @@ function decode(s: string | undefined, sort: Sort): Cursor | null {
   }
 }
 
+/**
+ * Turns the search text into a tsquery constant before the main query: with a constant the
+ * planner uses the column's lexeme statistics, and picks the full-text index for a rare word
+ * and the activity order for a frequent one. Through a function call it guesses, and a rare
+ * word can cost a walk through the whole table.
+ */
+export async function withTsQuery<F extends Pick<QueueFilter, 'q' | 'tsquery'>>(
+  db: Db,
+  f: F,
+): Promise<F> {
+  if (!f.q || f.tsquery !== undefined) return f;
+  const row = (await db.raw('select guichet_tsq(?)::text as q', [f.q])).rows[0] as { q: string };
+  return { ...f, tsquery: row.q };
+}
+
+/** The full-text condition alone (on a query whose `t` has the two search vectors). */
+function applySearch(q: Knex.QueryBuilder, f: Pick<QueueFilter, 'q' | 'tsquery' | 'includeNotes'>) {
+  if (!f.q) return q;
+  // An empty query (only stop words) matches nothing rather than everything.
+  const tsq = f.tsquery ?? '';
+  if (!tsq) return q.whereRaw('false');
+  if (!f.includeNotes) return q.whereRaw('t.search_vector @@ ?::tsquery', [tsq]);
+  return q.where((w) =>
+    w
+      .whereRaw('t.search_vector @@ ?::tsquery', [tsq])
+      .orWhereRaw('t.notes_vector @@ ?::tsquery', [tsq]),
+  );
+}
+
 /** The filters every list shares: the queue, the tab counts, the CSV export. */
 export function applyFilters(
   q: Knex.QueryBuilder,
@@ -82,102 +119,200 @@ export function applyFilters(
   if (f.assigneeId === null) q.whereNull('t.assignee_id');
   else if (f.assigneeId !== undefined) q.where('t.assignee_id', f.assigneeId);
   if (f.requesterId !== undefined) q.where('t.requester_id', f.requesterId);
-  const search = f.q;
-  if (search) {
-    if (f.includeNotes) {
-      q.where((w) =>
-        w
-          .whereRaw('t.search_vector @@ guichet_tsq(?)', [search])
-          .orWhereRaw('t.notes_vector @@ guichet_tsq(?)', [search]),
-      );
-    } else {
-      q.whereRaw('t.search_vector @@ guichet_tsq(?)', [search]);
-    }
-  }
+  applySearch(q, f);
   return q;
 }
 
+interface Order {
+  /** The sort key columns, as text for the cursor. */
+  keys: string[];
+  /** Keyset condition for "after this cursor", with ? for the keys then the id. */
+  after: string;
+  orderBy: string;
+}
+
+const ORDERS: Record<Exclude<Sort, 'relevance'>, Order> = {
+  activity: {
+    keys: ['t.last_activity_at::text'],
+    after: '(t.last_activity_at, t.id) < (?::timestamptz, ?)',
+    orderBy: 't.last_activity_at desc, t.id desc',
+  },
+  created: {
+    keys: ['t.created_at::text'],
+    after: '(t.created_at, t.id) < (?::timestamptz, ?)',
+    orderBy: 't.created_at desc, t.id desc',
+  },
+  priority: {
+    keys: ['t.priority_rank::text', 't.created_at::text'],
+    after: '(t.priority_rank, t.created_at, t.id) > (?::smallint, ?::timestamptz, ?)',
+    orderBy: 't.priority_rank asc, t.created_at asc, t.id asc',
+  },
+};
+
+/** Rows of the recent window a search looks through before it falls back on the index. */
+const SEARCH_WINDOW = 5000;
+/** Below this many matches, a search goes straight through the full-text index. */
+const SPARSE_MATCHES = 1000;
+
+interface Keyed {
+  id: number;
+  k0: string;
+  k1?: string;
+}
+
+/** Runs a query with only the full-text (bitmap) path open to the planner. */
+function throughIndex<T>(db: Db, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return db.transaction(async (trx) => {
+    await trx.raw('set local enable_seqscan = off');
+    await trx.raw('set local enable_indexscan = off');
+    return work(trx);
+  }) as Promise<T>;
+}
+
+/**
+ * Ids of the tickets matching the filters, in the order's sequence after the cursor.
+ *
+ * A search never leaves the path to the planner's estimate (a rare word estimated as common
+ * would walk the whole table in order). It first counts the matches through the full-text
+ * index, stopping at SPARSE_MATCHES: when there are few, it reads them all through that index;
+ * when there are many, it looks through the most recent rows of the order, where a frequent
+ * word fills the page at once, and uses the index only if that window was not enough.
+ */
+async function matchingIds(
+  db: Db,
+  f: QueueFilter,
+  order: Order,
+  cursor: Cursor | null,
+  need: number,
+): Promise<Keyed[]> {
+  const keys = order.keys.map((k, i) => db.raw(`${k} as k${i}`));
+  const ordered = (q: Knex.QueryBuilder, filter: QueueFilter) => {
+    applyFilters(q, filter);
+    if (cursor) q.whereRaw(order.after, [...cursor.k, cursor.id]);
+    return q.orderByRaw(order.orderBy);
+  };
+  const everything = (q: Knex.QueryBuilder) =>
+    ordered(q, f)
+      .select('t.id', ...keys)
+      .limit(need) as unknown as Promise<Keyed[]>;
+  if (!f.q) return everything(db('tickets as t'));
+
+  const probe = await throughIndex(db, async (trx) => {
+    const sample = ordered(trx('tickets as t'), f)
+      .clearOrder()
+      .select('t.id')
+      .limit(SPARSE_MATCHES);
+    const row = await trx.from(sample.as('s')).count<{ n: number }[]>('* as n').first();
+    return Number(row?.n ?? 0);
+  });
+  if (probe < (f.sparseMatches ?? SPARSE_MATCHES))
+    return throughIndex(db, (trx) => everything(trx('tickets as t')));
+
+  const windowSize = f.searchWindow ?? SEARCH_WINDOW;
+  const window = ordered(db('tickets as t'), { ...f, q: undefined })
+    .select(
+      't.id',
+      ...keys,
+      't.last_activity_at',
+      't.created_at',
+      't.priority_rank',
+      't.search_vector',
+      't.notes_vector',
+    )
+    .limit(windowSize);
+  const columns = ['t.id', ...order.keys.map((_, i) => `t.k${i}`)];
+  const recent = (await applySearch(db.from(window.as('t')), f)
+    .select(columns)
+    .orderByRaw(order.orderBy)
+    .limit(need)) as Keyed[];
+  if (recent.length >= need) return recent;
+  return throughIndex(db, (trx) => everything(trx('tickets as t')));
+}
+
 /** One page of tickets, keyset-paged so that page 1,000 costs what page 1 costs. */
-export async function listQueue(db: Db, f: QueueFilter): Promise<QueuePage> {
-  const q = applyFilters(ticketQuery(db), f);
+export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage> {
+  const f = await withTsQuery(db, filter);
   const sort: Sort = f.sort === 'relevance' && !f.q ? 'activity' : f.sort;
   const cursor = decode(f.cursor, sort);
-  switch (sort) {
-    case 'activity':
-      q.select(db.raw('t.last_activity_at::text as k0'));
-      if (cursor)
-        q.whereRaw('(t.last_activity_at, t.id) < (?::timestamptz, ?)', [cursor.k[0], cursor.id]);
-      q.orderBy([
-        { column: 't.last_activity_at', order: 'desc' },
-        { column: 't.id', order: 'desc' },
-      ]);
-      break;
-    case 'created':
-      q.select(db.raw('t.created_at::text as k0'));
-      if (cursor)
-        q.whereRaw('(t.created_at, t.id) < (?::timestamptz, ?)', [cursor.k[0], cursor.id]);
-      q.orderBy([
-        { column: 't.created_at', order: 'desc' },
-        { column: 't.id', order: 'desc' },
-      ]);
-      break;
-    case 'priority':
-      q.select(db.raw('t.priority_rank::text as k0'), db.raw('t.created_at::text as k1'));
-      if (cursor) {
-        q.whereRaw('(t.priority_rank, t.created_at, t.id) > (?::smallint, ?::timestamptz, ?)', [
-          cursor.k[0],
-          cursor.k[1],
-          cursor.id,
-        ]);
-      }
-      q.orderBy([
-        { column: 't.priority_rank', order: 'asc' },
-        { column: 't.created_at', order: 'asc' },
-        { column: 't.id', order: 'asc' },
-      ]);
-      break;
-    case 'relevance': {
-      const offset = Math.min(Number(cursor?.k[0] ?? 0) || 0, MAX_RELEVANCE_OFFSET);
-      const rank = f.includeNotes
-        ? 'ts_rank(t.search_vector || t.notes_vector, guichet_tsq(?))'
-        : 'ts_rank(t.search_vector, guichet_tsq(?))';
-      q.orderByRaw(`${rank} desc, t.id desc`, [f.q ?? '']).offset(offset);
-      q.select(db.raw(`?::text as k0`, [String(offset + PAGE_SIZE)]));
-      break;
-    }
+
+  let keyed: Keyed[];
+  let more: boolean;
+  let next: (last: Keyed) => Cursor;
+  if (sort === 'relevance') {
+    // Rank the most recent matches only: a frequent word must not rank 100,000 rows.
+    const offset = Math.min(Number(cursor?.k[0] ?? 0) || 0, MAX_RELEVANCE_OFFSET);
+    const window = await matchingIds(db, f, ORDERS.activity, null, RELEVANCE_WINDOW);
+    const rank = f.includeNotes
+      ? 'ts_rank(t.search_vector || t.notes_vector, ?::tsquery)'
+      : 'ts_rank(t.search_vector, ?::tsquery)';
+    const ranked = (await db('tickets as t')
+      .whereRaw('t.id = any(?::bigint[])', [window.map((w) => w.id)])
+      .select('t.id')
+      .orderByRaw(`${rank} desc, t.id desc`, [f.tsquery ?? ''])
+      .offset(offset)
+      .limit(PAGE_SIZE + 1)) as { id: number }[];
+    keyed = ranked.map((r) => ({ id: r.id, k0: String(offset + PAGE_SIZE) }));
+    more = ranked.length > PAGE_SIZE && offset + PAGE_SIZE < MAX_RELEVANCE_OFFSET;
+    next = (last) => ({ k: [last.k0], id: last.id });
+  } else {
+    keyed = await matchingIds(db, f, ORDERS[sort], cursor, PAGE_SIZE + 1);
+    more = keyed.length > PAGE_SIZE;
+    next = (last) => ({ k: [last.k0, ...(last.k1 ? [last.k1] : [])], id: last.id });
   }
-  if (f.q) {
+  keyed = keyed.slice(0, PAGE_SIZE);
+
+  const q = ticketQuery(db).whereIn(
+    't.id',
+    keyed.map((k) => k.id),
+  );
+  if (f.q && f.tsquery) {
     q.select(
       db.raw(
-        `ts_headline('guichet_fr', t.title || ' — ' || t.description, guichet_tsq(?),
+        `ts_headline('guichet_fr', t.title || ' — ' || t.description, ?::tsquery,
           'StartSel=\u0001, StopSel=\u0002, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') as snippet`,
-        [f.q],
+        [f.tsquery],
       ),
     );
   }
-  const rows = (await q.limit(PAGE_SIZE + 1)) as (TicketRow & {
-    k0: string;
-    k1?: string;
-    snippet?: string;
-  })[];
-  const more = rows.length > PAGE_SIZE;
-  const page = rows.slice(0, PAGE_SIZE);
-  const last = page[page.length - 1];
-  const reachedCap = sort === 'relevance' && Number(last?.k0) > MAX_RELEVANCE_OFFSET;
+  const rows = (await q) as (TicketRow & { snippet?: string })[];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const last = keyed[keyed.length - 1];
   return {
-    rows: page.map((r) => ({ ...toTicket(r), snippet: r.snippet ?? null })),
-    nextCursor:
-      more && last && !reachedCap
-        ? encode({ k: [last.k0, ...(last.k1 ? [last.k1] : [])], id: last.id })
-        : null,
+    rows: keyed
+      .map((k) => byId.get(k.id))
+      .filter((r): r is TicketRow & { snippet?: string } => r !== undefined)
+      .map((r) => ({ ...toTicket(r), snippet: r.snippet ?? null })),
+    nextCursor: more && last ? encode(next(last)) : null,
   };
 }
 
-/** Tickets per status under the other filters, each count capped at COUNT_CAP + 1. */
+/**
+ * Tickets per status under the other filters, each count capped at COUNT_CAP + 1 (shown as
+ * "1000+"). A search counts one sample of at most COUNT_CAP + 1 matches through the full-text
+ * index; past that the per-status numbers are unknown (null) rather than guessed.
+ */
 export async function statusCounts(
   db: Db,
-  f: Omit<QueueFilter, 'sort' | 'cursor'>,
-): Promise<Record<Status, number>> {
+  filter: Omit<QueueFilter, 'sort' | 'cursor'>,
+): Promise<Record<Status, number | null>> {
+  const f = await withTsQuery(db, filter);
+  const out = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number | null>;
+  if (f.q) {
+    const rows = await throughIndex(db, async (trx) => {
+      const sample = applyFilters(trx('tickets as t'), f, { withStatus: false })
+        .select('t.status')
+        .limit(COUNT_CAP + 1);
+      return (await trx
+        .from(sample.as('x'))
+        .select('status')
+        .count('* as n')
+        .groupBy('status')) as { status: Status; n: number }[];
+    });
+    const total = rows.reduce((n, r) => n + Number(r.n), 0);
+    for (const r of rows) out[r.status] = total > COUNT_CAP ? null : Number(r.n);
+    if (total > COUNT_CAP) for (const s of STATUSES) out[s] = null;
+    return out;
+  }
   const parts = STATUSES.map((status) => {
     const inner = applyFilters(db('tickets as t'), f, { withStatus: false })
       .where('t.status', status)
@@ -187,9 +322,7 @@ export async function statusCounts(
       status,
     ]);
   });
-  const sql = parts.map((p) => p.toQuery()).join(' union all ');
-  const result = await db.raw(sql);
-  const out = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
+  const result = await db.raw(parts.map((p) => p.toQuery()).join(' union all '));
   for (const row of result.rows as { status: Status; n: number }[]) out[row.status] = row.n;
   return out;
 }

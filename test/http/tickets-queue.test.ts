@@ -113,3 +113,42 @@ describe('queue paging', () => {
     }
   });
 });
+
+describe('search beyond the recent window', () => {
+  test('when a search word is rare and old, then the full-text index finds exactly the matching tickets, in order', async () => {
+    const old = new Date('2020-01-01T00:00:00Z');
+    const inserted = await ctx
+      .db('tickets')
+      .insert(
+        [1, 2, 3].map((i) => ({
+          title: `Onduleur défaillant ${i}`,
+          description: 'La batterie ne tient plus.',
+          requester_id: requester.id,
+          created_by_id: requester.id,
+          created_at: old,
+          last_activity_at: new Date(old.getTime() + i * 1000),
+          search_vector: ctx.db.raw(`guichet_tsv(?, 'A')`, [`Onduleur défaillant ${i}`]),
+        })),
+      )
+      .returning('id');
+    const expected = inserted.map((r) => r.id).reverse();
+    const { listQueue } = await import('../../src/tickets/queue.repo');
+    // Straight through the index (few matches), through a window too small, through a window
+    // large enough: the same tickets in the same order.
+    for (const [sparseMatches, searchWindow] of [
+      [1000, 5000],
+      [1, 2],
+      [1, 5000],
+    ]) {
+      const page = await listQueue(ctx.db, {
+        statuses: [],
+        q: 'onduleurs',
+        sort: 'activity',
+        includeNotes: true,
+        searchWindow,
+        sparseMatches,
+      });
+      expect(page.rows.map((r) => r.id)).toEqual(expected);
+    }
+  });
+});
