@@ -24,6 +24,8 @@ import { exposeFlash } from './http/flash';
 import { viewHelpers } from './http/locals';
 import { applyUserLocale, resolveLocale } from './http/locale';
 import type { Logger } from './logger';
+import type { Mailer } from './notifications/mailer';
+import { createOutbox, type Outbox } from './notifications/outbox';
 import { PROJECT_ROOT } from './paths';
 
 export const SESSION_COOKIE = 'guichet.sid';
@@ -36,6 +38,9 @@ export interface AppDeps {
   logger: Logger;
   clock?: () => Date;
   loginThrottle?: ThrottleRules;
+  /** Delivers emails (admin test button); the outbox writes them in any case. */
+  mailer?: Mailer;
+  outbox?: Outbox;
 }
 
 export const paths = {
@@ -53,6 +58,7 @@ function redactUrl(url: string | undefined): string | undefined {
 export function createApp(deps: AppDeps): Express {
   const { config, db, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
+  const outbox = deps.outbox ?? createOutbox(config, paths.views);
   if (!config.secretKey) throw new Error('createApp needs config.secretKey');
   const app = express();
   app.set('trust proxy', config.trustProxy);
@@ -155,7 +161,7 @@ export function createApp(deps: AppDeps): Express {
     authRoutes({ db, passport, throttle, secureCookies: config.baseUrl.startsWith('https:') }),
   );
   app.use(homeRoutes());
-  app.use(ticketRoutes({ db, config, clock }));
+  app.use(ticketRoutes({ db, config, clock, outbox }));
   app.use(accountRoutes({ db }));
   app.use(adminUserRoutes({ db }));
   app.use(adminCategoryRoutes({ db }));

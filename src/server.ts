@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
-import { createApp } from './app';
+import { createApp, paths } from './app';
 import { prepareFirstRun } from './auth/auth.service';
 import { type Config, loadConfigOrExit } from './config';
 import { openDatabase } from './db/database';
@@ -11,6 +11,8 @@ import { describeApplied, migrateLatest } from './db/migrate';
 import { migrateWorker, startWorker } from './jobs/worker';
 import type { Runner } from 'graphile-worker';
 import { createLogger, prettyAvailable, type Logger } from './logger';
+import { createMailer } from './notifications/mailer';
+import { createOutbox } from './notifications/outbox';
 
 /** Development keeps one random secret per data directory, so sessions survive restarts. */
 function developmentSecret(config: Config): string {
@@ -53,6 +55,8 @@ async function main(): Promise<void> {
     pool.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost'));
   }
   let worker: Runner | null = null;
+  const mailer = createMailer(config, logger);
+  const outbox = createOutbox(config, paths.views);
 
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
     }
     await worker?.stop().catch((err) => logger.error({ err }, 'stopping the job worker failed'));
     await workerPool.end().catch(() => undefined);
+    mailer.close();
     await sessionPool.end().catch(() => undefined);
     await database.close().catch((err) => logger.error({ err }, 'closing the database failed'));
     logger.info('stopped');
@@ -89,6 +94,8 @@ async function main(): Promise<void> {
       pgPool: workerPool,
       clock: () => new Date(),
       autoCloseDays: config.autoCloseDays,
+      mailer,
+      outbox,
     });
   } catch (err) {
     logger.fatal({ err }, 'database preparation failed');
@@ -96,7 +103,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const app = createApp({ config, db, sessionPool, logger });
+  const app = createApp({ config, db, sessionPool, logger, mailer, outbox });
   server = http.createServer(app);
   server.keepAliveTimeout = 65000;
   server.on('error', async (err: NodeJS.ErrnoException) => {

@@ -8,6 +8,14 @@ import {
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import type { Logger } from '../logger';
+import {
+  DEFAULT_DELIVERY,
+  deliverKey,
+  sweep,
+  type DeliveryOptions,
+} from '../notifications/delivery';
+import type { Mailer } from '../notifications/mailer';
+import type { Outbox } from '../notifications/outbox';
 import { autoCloseResolved } from '../tickets/tickets.service';
 
 export interface JobDeps {
@@ -15,6 +23,9 @@ export interface JobDeps {
   logger: Logger;
   clock: () => Date;
   autoCloseDays: number;
+  mailer: Mailer;
+  outbox: Outbox;
+  delivery?: DeliveryOptions;
 }
 
 /**
@@ -26,15 +37,32 @@ export function taskList(deps: JobDeps): TaskList {
   return {
     // Closes resolved tickets after AUTO_CLOSE_DAYS; recorded as done by the system.
     auto_close_tickets: async () => {
-      const closed = await autoCloseResolved(deps.db, deps.clock(), deps.autoCloseDays);
+      const closed = await autoCloseResolved(
+        deps.db,
+        deps.clock(),
+        deps.autoCloseDays,
+        deps.outbox,
+      );
       if (closed.length)
         deps.logger.info({ tickets: closed }, `auto-closed ${closed.length} resolved ticket(s)`);
+    },
+    // Sends the emails of one ticket (or one account email), in order.
+    deliver_mail: async (payload) => {
+      const key = (payload as { key?: unknown })?.key;
+      if (typeof key !== 'string') return;
+      await deliverKey(deps.db, deps.mailer, key, deps.logger, deps.delivery ?? DEFAULT_DELIVERY);
+    },
+    // Re-queues deliveries whose job was lost or whose process died while sending.
+    mail_sweeper: async () => {
+      await sweep(deps.db, deps.delivery ?? DEFAULT_DELIVERY);
     },
   };
 }
 
 /** Every 15 minutes; a missed tick (all processes down) is caught up within the hour. */
-export const CRONTAB = '*/15 * * * * auto_close_tickets ?fill=1h';
+export const CRONTAB = ['*/15 * * * * auto_close_tickets ?fill=1h', '* * * * * mail_sweeper'].join(
+  '\n',
+);
 
 function workerLogger(logger: Logger): WorkerLogger {
   return new WorkerLogger(() => (level, message, meta) => {
@@ -44,7 +72,7 @@ function workerLogger(logger: Logger): WorkerLogger {
 }
 
 export async function startWorker(deps: JobDeps & { pgPool: pg.Pool }): Promise<Runner> {
-  return run({
+  const runner = await run({
     pgPool: deps.pgPool,
     taskList: taskList(deps),
     crontab: CRONTAB,
@@ -53,6 +81,9 @@ export async function startWorker(deps: JobDeps & { pgPool: pg.Pool }): Promise<
     noHandleSignals: true,
     logger: workerLogger(deps.logger),
   });
+  // Whatever was left undelivered when the last process stopped goes out now.
+  await runner.addJob('mail_sweeper', {}, { jobKey: 'mail_sweeper_startup' });
+  return runner;
 }
 
 /** Installs or upgrades the queue's own schema (`graphile_worker`). */

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import * as categories from '../categories/categories.repo';
 import type { Config } from '../config';
 import { AppError, NotFound } from '../http/errors';
+import type { Outbox } from '../notifications/outbox';
 import { flash } from '../http/flash';
 import { requireUser } from '../http/guards';
 import { fieldErrors, fields } from '../http/validate';
@@ -44,6 +45,7 @@ interface TicketRouteDeps {
   db: Knex;
   config: Config;
   clock: () => Date;
+  outbox: Outbox;
 }
 
 const idParam = fields.id();
@@ -70,13 +72,14 @@ function queueUrl(query: QueueQuery, over: Partial<Record<keyof QueueQuery, unkn
   return s ? `/tickets?${s}` : '/tickets';
 }
 
-export function ticketRoutes({ db, config, clock }: TicketRouteDeps): Router {
+export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Router {
   const router = Router();
   const ctx: service.TicketContext = {
     db,
     clock,
     uploadDir: config.uploadDir,
     maxUploadBytes: config.maxUploadBytes,
+    outbox,
   };
   const upload = uploadMiddleware({
     uploadDir: config.uploadDir,

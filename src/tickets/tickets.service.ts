@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as categories from '../categories/categories.repo';
 import { AppError, Conflict, Forbidden, InvalidTransition, NotFound } from '../http/errors';
+import type { Outbox } from '../notifications/outbox';
 import * as users from '../users/users.repo';
 import * as attachments from './attachments.repo';
 import * as events from './ticket-events.repo';
@@ -31,6 +32,8 @@ export interface TicketContext {
   clock: () => Date;
   uploadDir: string;
   maxUploadBytes: number;
+  /** Writes the emails a change causes, in its transaction; none when omitted. */
+  outbox?: Outbox;
 }
 
 /** A form field the service refused: the route shows the message next to that field. */
@@ -233,6 +236,14 @@ export async function createTicket(
       });
     }
     await insertFiles(trx, id, eventId, actor.id, files);
+    await ctx.outbox?.notifyTicket(
+      trx,
+      id,
+      { type: 'created', actorId: actor.id },
+      {
+        fileNames: files.map((f) => f.originalName),
+      },
+    );
     return id;
   });
 }
@@ -363,6 +374,20 @@ export async function changeTicket(
     }
     if (!changes.events.length) return false;
     await apply(trx, ticket, changes, now);
+    if (changes.assigneeId) {
+      await ctx.outbox?.notifyTicket(trx, id, {
+        type: 'assigned',
+        actorId: actor.id,
+        assigneeId: changes.assigneeId,
+      });
+    }
+    if (changes.status) {
+      await ctx.outbox?.notifyTicket(trx, id, {
+        type: 'status',
+        actorId: actor.id,
+        to: changes.status,
+      });
+    }
     return true;
   });
 }
@@ -429,6 +454,25 @@ export async function replyToTicket(
     }
     const [eventId] = await apply(trx, ticket, changes, now);
     await insertFiles(trx, id, eventId, actor.id, files);
+    const extra = { body: input.body, fileNames: files.map((f) => f.originalName) };
+    if (input.internal) {
+      await ctx.outbox?.notifyTicket(trx, id, { type: 'note', actorId: actor.id }, extra);
+      // The note stays internal, but the requester still hears that the status changed.
+      if (changes.status) {
+        await ctx.outbox?.notifyTicket(trx, id, {
+          type: 'status',
+          actorId: actor.id,
+          to: changes.status,
+        });
+      }
+    } else {
+      await ctx.outbox?.notifyTicket(
+        trx,
+        id,
+        { type: 'reply', actorId: actor.id, toStatus: changes.status },
+        extra,
+      );
+    }
   });
 }
 
@@ -455,6 +499,7 @@ export async function autoCloseResolved(
   db: Knex,
   now: Date,
   autoCloseDays: number,
+  outbox?: Outbox,
   batch = 200,
 ): Promise<number[]> {
   const cutoff = new Date(now.getTime() - autoCloseDays * 24 * 3600 * 1000);
@@ -471,6 +516,7 @@ export async function autoCloseResolved(
       )
         return;
       await apply(trx, ticket, statusChange(null, ticket, 'closed', now), now);
+      await outbox?.notifyTicket(trx, id, { type: 'status', actorId: null, to: 'closed' });
       closed.push(id);
     });
   }

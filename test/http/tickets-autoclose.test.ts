@@ -1,7 +1,10 @@
 import pg from 'pg';
 import pino from 'pino';
 import { Logger, quickAddJob, runOnce } from 'graphile-worker';
+import { paths } from '../../src/app';
 import { taskList } from '../../src/jobs/worker';
+import { fileMailer } from '../../src/notifications/mailer';
+import { createOutbox } from '../../src/notifications/outbox';
 import { autoCloseResolved } from '../../src/tickets/tickets.service';
 import { createTestContext, type TestContext } from '../support/app';
 import { loginAs, newAgent, postMultipart, type Agent } from '../support/agent';
@@ -61,11 +64,14 @@ describe('auto-close', () => {
     const id = await resolvedDaysAgo(30);
     const pool = new pg.Pool({ connectionString: ctx.database.connectionString, max: 2 });
     try {
+      const silent = pino({ level: 'silent' });
       const list = taskList({
         db: ctx.db,
-        logger: pino({ level: 'silent' }),
+        logger: silent,
         clock: () => NOW,
         autoCloseDays: 7,
+        mailer: fileMailer(ctx.config.email, silent),
+        outbox: createOutbox(ctx.config, paths.views),
       });
       const logger = new Logger(() => () => undefined);
       await quickAddJob({ pgPool: pool, logger }, 'auto_close_tickets', {});

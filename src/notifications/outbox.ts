@@ -1,0 +1,232 @@
+import crypto from 'node:crypto';
+import path from 'node:path';
+import ejs from 'ejs';
+import type { Knex } from 'knex';
+import type { Config, Locale } from '../config';
+import { translator } from '../i18n';
+import * as attachmentsRepo from '../tickets/attachments.repo';
+import * as ticketsRepo from '../tickets/tickets.repo';
+import {
+  recipientsFor,
+  type EmailKind,
+  type NotificationPrefs,
+  type Person,
+  type TicketNotice,
+} from './recipients';
+
+type Trx = Knex | Knex.Transaction;
+
+export interface Outbox {
+  /** Writes the emails a ticket change causes, in the caller's transaction. */
+  notifyTicket(
+    trx: Trx,
+    ticketId: number,
+    notice: TicketNotice,
+    extra?: NoticeExtra,
+  ): Promise<void>;
+  /** Writes one account email (invitation, password reset, test). */
+  queueAccountEmail(trx: Trx, email: AccountEmail): Promise<number>;
+}
+
+export interface NoticeExtra {
+  /** The reply or note text, quoted in the email. */
+  body?: string;
+  /** Names of the files attached with it. */
+  fileNames?: string[];
+}
+
+export interface AccountEmail {
+  to: { id: number | null; email: string; name: string; locale: Locale };
+  kind: 'invitation' | 'password_reset' | 'test';
+  link?: string;
+  expiresHours?: number;
+}
+
+interface PersonRow {
+  id: number;
+  email: string;
+  name: string;
+  role: Person['role'];
+  active: boolean;
+  locale: Locale | null;
+  notification_prefs: NotificationPrefs | null;
+}
+
+const toPerson = (r: PersonRow): Person => ({
+  id: r.id,
+  email: r.email,
+  name: r.name,
+  role: r.role,
+  active: r.active,
+  locale: r.locale,
+  prefs: r.notification_prefs ?? {},
+});
+
+const PERSON_COLUMNS = ['id', 'email', 'name', 'role', 'active', 'locale', 'notification_prefs'];
+
+/** The hostname used in Message-IDs, from APP_URL. */
+function mailDomain(baseUrl: string): string {
+  return new URL(baseUrl).hostname || 'guichet.local';
+}
+
+export function createOutbox(config: Config, viewsDir: string): Outbox {
+  const domain = mailDomain(config.baseUrl);
+  const render = (name: string, locals: Record<string, unknown>) =>
+    ejs.renderFile(path.join(viewsDir, 'emails', name), locals, { async: false });
+
+  async function insert(
+    trx: Trx,
+    row: {
+      ticketId: number | null;
+      recipient: { id: number | null; email: string; name: string };
+      locale: Locale;
+      kind: string;
+      subject: string;
+      text: string;
+      html: string;
+      messageId: string;
+      threadRoot: string | null;
+      deliveryKey: string;
+    },
+  ): Promise<number> {
+    const [inserted] = await trx('notifications')
+      .insert({
+        ticket_id: row.ticketId,
+        recipient_id: row.recipient.id,
+        to_email: row.recipient.email,
+        to_name: row.recipient.name,
+        locale: row.locale,
+        kind: row.kind,
+        subject: row.subject,
+        text_body: row.text,
+        html_body: row.html,
+        message_id: row.messageId,
+        in_reply_to: row.threadRoot,
+        references: row.threadRoot,
+        delivery_key: row.deliveryKey,
+      })
+      .returning('id');
+    // Enqueued in the same transaction: the email exists if and only if the change does.
+    await trx.raw(
+      `select graphile_worker.add_job('deliver_mail', json_build_object('key', ?::text), job_key => ?::text)`,
+      [row.deliveryKey, `mail:${row.deliveryKey}`],
+    );
+    return inserted.id;
+  }
+
+  async function parties(trx: Trx, ticket: ticketsRepo.Ticket) {
+    const person = async (id: number | null) =>
+      id
+        ? ((await trx('users').where({ id }).first(PERSON_COLUMNS)) as PersonRow | undefined)
+        : undefined;
+    const category = ticket.categoryId
+      ? await trx('categories').where({ id: ticket.categoryId }).first('default_assignee_id')
+      : null;
+    let technicians = (await trx('users')
+      .where({ role: 'technician', active: true })
+      .select(PERSON_COLUMNS)) as PersonRow[];
+    if (!technicians.length) {
+      technicians = (await trx('users')
+        .where({ role: 'admin', active: true })
+        .select(PERSON_COLUMNS)) as PersonRow[];
+    }
+    const [requester, assignee, categoryDefault] = await Promise.all([
+      person(ticket.requesterId),
+      person(ticket.assigneeId),
+      person(category?.default_assignee_id ?? null),
+    ]);
+    return {
+      requester: toPerson(requester!),
+      assignee: assignee ? toPerson(assignee) : null,
+      categoryDefault: categoryDefault ? toPerson(categoryDefault) : null,
+      technicians: technicians.map(toPerson),
+    };
+  }
+
+  return {
+    async notifyTicket(trx, ticketId, notice, extra = {}) {
+      if (!config.email.enabled) return;
+      const ticket = await ticketsRepo.findTicket(trx, ticketId);
+      if (!ticket) return;
+      const recipients = recipientsFor(notice, await parties(trx, ticket));
+      if (!recipients.length) return;
+      const actor = notice.actorId
+        ? ((await trx('users').where({ id: notice.actorId }).first('name')) as
+            { name: string } | undefined)
+        : undefined;
+      const fileNames =
+        extra.fileNames ??
+        (notice.type === 'created'
+          ? (await attachmentsRepo.listAttachments(trx, ticketId)).map((a) => a.originalName)
+          : []);
+      const link = `${config.baseUrl}/tickets/${ticket.id}`;
+      for (const { person, kind } of recipients) {
+        const locale: Locale = person.locale ?? config.defaultLocale;
+        const t = translator(locale);
+        const locals = {
+          t,
+          kind,
+          ticket,
+          actorName: actor?.name ?? t('tickets.timeline.system'),
+          body:
+            kind === 'ticket_created' || kind === 'ticket_acknowledged'
+              ? ticket.description
+              : (extra.body ?? null),
+          fileNames,
+          toStatus:
+            notice.type === 'status'
+              ? notice.to
+              : notice.type === 'reply'
+                ? (notice.toStatus ?? null)
+                : null,
+          link,
+          accountLink: `${config.baseUrl}/account`,
+          recipientName: person.name,
+        };
+        const root = `<ticket-${ticket.id}.${person.id}@${domain}>`;
+        const first = kind === 'ticket_created' || kind === 'ticket_acknowledged';
+        await insert(trx, {
+          ticketId: ticket.id,
+          recipient: person,
+          locale,
+          kind,
+          subject: `[#${ticket.id}] ${ticket.title}`,
+          text: await render('ticket.txt.ejs', locals),
+          html: await render('ticket.html.ejs', locals),
+          messageId: first
+            ? root
+            : `<ticket-${ticket.id}.${person.id}.${crypto.randomUUID()}@${domain}>`,
+          threadRoot: first ? null : root,
+          deliveryKey: `ticket:${ticket.id}`,
+        });
+      }
+    },
+
+    async queueAccountEmail(trx, email) {
+      const t = translator(email.to.locale);
+      const locals = {
+        t,
+        kind: email.kind,
+        link: email.link ?? config.baseUrl,
+        name: email.to.name,
+        expiresHours: email.expiresHours ?? 1,
+        baseUrl: config.baseUrl,
+      };
+      const key = `account:${crypto.randomUUID()}`;
+      return insert(trx, {
+        ticketId: null,
+        recipient: email.to,
+        locale: email.to.locale,
+        kind: email.kind,
+        subject: t(`emails.account.${email.kind}.subject`),
+        text: await render('account.txt.ejs', locals),
+        html: await render('account.html.ejs', locals),
+        messageId: `<${key.replace(':', '.')}@${domain}>`,
+        threadRoot: null,
+        deliveryKey: key,
+      });
+    },
+  };
+}
+
+export type { EmailKind };
