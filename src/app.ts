@@ -10,8 +10,10 @@ import type pg from 'pg';
 import { pinoHttp } from 'pino-http';
 import { accountRoutes } from './account/account.routes';
 import { adminCategoryRoutes } from './admin/categories.routes';
+import { adminOutboxRoutes } from './admin/outbox.routes';
 import { adminUserRoutes } from './admin/users.routes';
 import { authRoutes } from './auth/auth.routes';
+import { passwordRoutes } from './auth/password.routes';
 import { createPassport } from './auth/passport';
 import { DEFAULT_LOGIN_RULES, Throttle, type ThrottleRules } from './auth/throttle';
 import type { Config } from './config';
@@ -160,11 +162,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     authRoutes({ db, passport, throttle, secureCookies: config.baseUrl.startsWith('https:') }),
   );
+  app.use(passwordRoutes({ db, config, outbox, clock }));
   app.use(homeRoutes());
   app.use(ticketRoutes({ db, config, clock, outbox }));
   app.use(accountRoutes({ db }));
-  app.use(adminUserRoutes({ db }));
+  app.use(adminUserRoutes({ db, config, outbox, clock }));
   app.use(adminCategoryRoutes({ db }));
+  app.use(adminOutboxRoutes({ db, config, logger, mailer: deps.mailer }));
 
   app.use(notFound);
   app.use(errorHandler({ logger, showStack: config.env === 'development' }));

@@ -6,9 +6,11 @@ import { requireUser } from '../http/guards';
 import { setLocale } from '../http/locale';
 import { fieldErrors } from '../http/validate';
 import * as service from '../users/users.service';
-import { passwordSchema, profileSchema } from './account.schemas';
+import { notificationPrefsSchema, passwordSchema, profileSchema } from './account.schemas';
+import { readPrefOptions, savePrefs } from './notification-prefs.service';
 
-function renderAccount(
+async function renderAccount(
+  db: Knex,
   req: Request,
   res: Response,
   extra: Record<string, unknown> = {},
@@ -19,6 +21,7 @@ function renderAccount(
     profile: { name: user.name, locale: user.locale ?? req.locale },
     profileErrors: {},
     passwordErrors: {},
+    notificationOptions: await readPrefOptions(db, user),
     ...extra,
   });
 }
@@ -27,14 +30,15 @@ export function accountRoutes({ db }: { db: Knex }): Router {
   const router = Router();
   router.use('/account', requireUser);
 
-  // GET /account: profile, language and password
-  router.get('/account', (req, res) => renderAccount(req, res));
+  // GET /account: profile, language, password and email preferences
+  router.get('/account', (req, res) => renderAccount(db, req, res));
 
   // POST /account: change name and language
   router.post('/account', async (req, res) => {
     const parsed = profileSchema.safeParse(req.body ?? {});
     if (!parsed.success) {
       return renderAccount(
+        db,
         req,
         res,
         { profile: req.body, profileErrors: fieldErrors(parsed.error) },
@@ -51,7 +55,7 @@ export function accountRoutes({ db }: { db: Knex }): Router {
   router.post('/account/password', async (req, res) => {
     const parsed = passwordSchema.safeParse(req.body ?? {});
     if (!parsed.success) {
-      return renderAccount(req, res, { passwordErrors: fieldErrors(parsed.error) }, 422);
+      return renderAccount(db, req, res, { passwordErrors: fieldErrors(parsed.error) }, 422);
     }
     try {
       await service.changePassword(
@@ -62,12 +66,20 @@ export function accountRoutes({ db }: { db: Knex }): Router {
       );
     } catch (err) {
       if (err instanceof AppError && err.status === 422) {
-        return renderAccount(req, res, { passwordErrors: { current_password: err.code } }, 422);
+        return renderAccount(db, req, res, { passwordErrors: { current_password: err.code } }, 422);
       }
       throw err;
     }
     flash(req, 'success', 'account.flash.password_changed');
     res.redirect('/account');
+  });
+
+  // POST /account/notifications: which emails I receive
+  router.post('/account/notifications', async (req, res) => {
+    const parsed = notificationPrefsSchema.parse(req.body ?? {});
+    await savePrefs(db, req.user!, parsed);
+    flash(req, 'success', 'account.flash.notifications_saved');
+    res.redirect('/account#notifications-title');
   });
 
   return router;

@@ -16,3 +16,20 @@ export const passwordSchema = z
     path: ['new_password_confirm'],
     message: 'validation.password_mismatch',
   });
+
+/** One checkbox per email kind; an unticked box sends nothing, which means "no". */
+export const notificationPrefsSchema = z
+  .object({
+    notify_created: fields.checkbox(),
+    notify_assigned: fields.checkbox(),
+    notify_reply: fields.checkbox(),
+    notify_status: fields.checkbox(),
+    notify_note: fields.checkbox(),
+  })
+  .transform((v) => ({
+    created: v.notify_created,
+    assigned: v.notify_assigned,
+    reply: v.notify_reply,
+    status: v.notify_status,
+    note: v.notify_note,
+  }));

@@ -1,9 +1,12 @@
 import { Router } from 'express';
 import type { Knex } from 'knex';
+import { resendInvitation, type AccountLinkDeps } from '../auth/password-reset.service';
+import type { Config } from '../config';
 import { AppError, NotFound } from '../http/errors';
 import { flash } from '../http/flash';
 import { requireRole } from '../http/guards';
 import { fieldErrors, fields, renderFormErrors, validateBody } from '../http/validate';
+import type { Outbox } from '../notifications/outbox';
 import { ROLES } from '../users/users.repo';
 import * as repo from '../users/users.repo';
 import * as service from '../users/users.service';
@@ -11,8 +14,21 @@ import { createUserSchema, editUserSchema, userFilterSchema } from './users.sche
 
 const idParam = fields.id();
 
-export function adminUserRoutes({ db }: { db: Knex }): Router {
+interface AdminUserDeps {
+  db: Knex;
+  config: Config;
+  outbox: Outbox;
+  clock: () => Date;
+}
+
+export function adminUserRoutes({ db, config, outbox, clock }: AdminUserDeps): Router {
   const router = Router();
+  const links: AccountLinkDeps = {
+    outbox,
+    baseUrl: config.baseUrl,
+    defaultLocale: config.defaultLocale,
+    clock,
+  };
   router.use('/admin', requireRole('admin'));
 
   // GET /admin/users: every account, with a search and a role filter
@@ -27,15 +43,16 @@ export function adminUserRoutes({ db }: { db: Knex }): Router {
     res.render('admin/users/new', { values: { role: 'employee' }, errors: {}, roles: ROLES });
   });
 
-  // POST /admin/users: create an account
+  // POST /admin/users: create an account, with a password or an invitation to choose one
   router.post(
     '/admin/users',
     validateBody(createUserSchema, { view: 'admin/users/new', locals: () => ({ roles: ROLES }) }),
     async (req, res) => {
       const input = res.locals.input;
       try {
-        const user = await service.createUser(db, req.user!, input);
-        flash(req, 'success', 'users.flash.created', { name: user.name });
+        const user = await service.createUser(db, req.user!, input, links);
+        if (user.passwordHash) flash(req, 'success', 'users.flash.created', { name: user.name });
+        else flash(req, 'success', 'users.invite.created', { name: user.name, email: user.email });
         res.redirect('/admin/users');
       } catch (err) {
         if (err instanceof AppError && err.status === 409) {
@@ -82,6 +99,20 @@ export function adminUserRoutes({ db }: { db: Knex }): Router {
     }
     flash(req, 'success', 'users.flash.updated', { name: parsed.data.name });
     res.redirect('/admin/users');
+  });
+
+  // POST /admin/users/:id/invite: a new invitation for an account still without a password
+  router.post('/admin/users/:id/invite', async (req, res) => {
+    const id = idParam.safeParse(req.params.id);
+    if (!id.success) throw new NotFound();
+    try {
+      const user = await resendInvitation(db, links, id.data);
+      flash(req, 'success', 'users.invite.sent', { email: user.email });
+    } catch (err) {
+      if (!(err instanceof AppError && err.status === 422)) throw err;
+      flash(req, 'error', err.code);
+    }
+    res.redirect(`/admin/users/${id.data}`);
   });
 
   return router;

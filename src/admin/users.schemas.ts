@@ -13,7 +13,12 @@ export const createUserSchema = z.object({
   email: fields.email(),
   role,
   locale,
-  password: fields.password(),
+  /** Empty: the user gets an invitation to choose their own. */
+  password: z
+    .string()
+    .optional()
+    .transform((v) => v || undefined)
+    .pipe(fields.password().optional()),
 });
 
 export const editUserSchema = z.object({

@@ -19,7 +19,7 @@ interface AuthDeps {
 }
 
 /** Logs a user in: passport regenerates the session id, which defeats session fixation. */
-function logIn(req: Request, user: Express.User): Promise<void> {
+export function logIn(req: Request, user: Express.User): Promise<void> {
   return new Promise((resolve, reject) =>
     req.logIn(user, (err) => (err ? reject(err) : resolve())),
   );

@@ -26,3 +26,17 @@ export const setupSchema = z
     path: ['password_confirm'],
     message: 'validation.password_mismatch',
   });
+
+export const forgotSchema = z.object({
+  email: fields.email(),
+});
+
+export const resetSchema = z
+  .object({
+    password: fields.password(),
+    password_confirm: z.string().optional(),
+  })
+  .refine((v) => v.password === v.password_confirm, {
+    path: ['password_confirm'],
+    message: 'validation.password_mismatch',
+  });

@@ -130,6 +130,19 @@ export async function deliverKey(
   }
 }
 
+let lastWake = 0;
+
+/** Makes every waiting retry due now (at most once every 5 s) and queues their jobs. */
+async function wakeRetries(db: Knex, opts: DeliveryOptions): Promise<void> {
+  if (Date.now() - lastWake < 5000) return;
+  lastWake = Date.now();
+  await db('notifications')
+    .where('status', 'retry')
+    .where('next_attempt_at', '>', db.fn.now())
+    .update({ next_attempt_at: db.fn.now() });
+  await sweep(db, opts);
+}
+
 /**
  * Finds delivery keys with work due (new rows whose job was lost, retries, sends interrupted by
  * a crash) and queues their jobs. Runs every minute and at start-up.

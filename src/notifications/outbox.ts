@@ -69,10 +69,27 @@ function mailDomain(baseUrl: string): string {
   return new URL(baseUrl).hostname || 'guichet.local';
 }
 
+const plain = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+
+/**
+ * Renders one template of views/emails/. Plain-text parts are not HTML: `<%= %>` must not
+ * turn "O'Brien" into "O&#39;Brien" there.
+ */
+export function renderEmail(
+  viewsDir: string,
+  name: string,
+  locals: Record<string, unknown>,
+): Promise<string> {
+  return ejs.renderFile(path.join(viewsDir, 'emails', name), locals, {
+    async: false,
+    ...(name.endsWith('.txt.ejs') ? { escape: plain } : {}),
+  });
+}
+
 export function createOutbox(config: Config, viewsDir: string): Outbox {
   const domain = mailDomain(config.baseUrl);
   const render = (name: string, locals: Record<string, unknown>) =>
-    ejs.renderFile(path.join(viewsDir, 'emails', name), locals, { async: false });
+    renderEmail(viewsDir, name, locals);
 
   async function insert(
     trx: Trx,

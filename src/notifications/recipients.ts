@@ -98,7 +98,14 @@ export function recipientsFor(notice: TicketNotice, parties: Parties): Recipient
       break;
     case 'reply':
       if (notice.actorId === requester.id) add(staffAudience(), 'reply_to_staff');
-      else add([requester], 'reply_to_requester');
+      else if (
+        !wants(requester, 'reply_to_requester') &&
+        notice.toStatus &&
+        REQUESTER_STATUSES.includes(notice.toStatus)
+      ) {
+        // Replies off, status changes on: the reply that set "waiting" still says so.
+        add([requester], 'status_changed');
+      } else add([requester], 'reply_to_requester');
       break;
     case 'status':
       if (REQUESTER_STATUSES.includes(notice.to)) add([requester], 'status_changed');

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import type { Locale } from '../config';
 import { hashPassword, verifyPassword } from '../auth/passwords';
+import { expireUnused } from '../auth/password-tokens';
+import { sendInvitation, type AccountLinkDeps } from '../auth/password-reset.service';
 import { AppError, NotFound } from '../http/errors';
 import * as repo from './users.repo';
 
@@ -20,6 +22,10 @@ interface Actor {
   id: number;
 }
 
+/**
+ * Creates an account. Without an initial password the user gets an invitation to choose one,
+ * queued in the same transaction: the account exists if and only if its invitation does.
+ */
 export async function createUser(
   db: Knex,
   _actor: Actor,
@@ -30,14 +36,19 @@ export async function createUser(
     locale?: Locale | null;
     password?: string;
   },
+  links: AccountLinkDeps,
 ): Promise<repo.User> {
   const passwordHash = input.password ? await hashPassword(input.password) : null;
-  return repo.insertUser(db, {
-    email: input.email,
-    name: input.name,
-    role: input.role,
-    locale: input.locale ?? null,
-    passwordHash,
+  return db.transaction(async (trx) => {
+    const user = await repo.insertUser(trx, {
+      email: input.email,
+      name: input.name,
+      role: input.role,
+      locale: input.locale ?? null,
+      passwordHash,
+    });
+    if (!passwordHash) await sendInvitation(trx, links, user);
+    return user;
   });
 }
 
@@ -72,6 +83,10 @@ export async function editUser(
     });
     if (!input.active && user.active) await repo.deleteSessions(trx, id);
     else if (passwordHash && id !== actor.id) await repo.deleteSessions(trx, id);
+    // A link sent to a mistyped address, or to someone who left, must not outlive the fix.
+    if (passwordHash || !input.active || updated.email !== user.email) {
+      await expireUnused(trx, id, new Date());
+    }
     return updated;
   });
 }
@@ -100,5 +115,6 @@ export async function changePassword(
   await db.transaction(async (trx) => {
     await repo.updateUser(trx, actor.id, { passwordHash });
     await repo.deleteSessions(trx, actor.id, currentSid);
+    await expireUnused(trx, actor.id, new Date());
   });
 }

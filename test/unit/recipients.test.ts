@@ -132,6 +132,25 @@ describe('who gets what', () => {
     ).toEqual(['2:ticket_created', '3:ticket_created']);
   });
 
+  test('when replies are off but status changes on, then a reply that sets waiting is sent as a status change', () => {
+    const statusOnly = person(1, { prefs: { reply: false } });
+    expect(
+      who(
+        recipientsFor(
+          { type: 'reply', actorId: 2, toStatus: 'waiting' },
+          parties({ requester: statusOnly, assignee: tech }),
+        ),
+      ),
+    ).toEqual(['1:status_changed']);
+    const nothing = person(1, { prefs: { reply: false, status: false } });
+    expect(
+      recipientsFor(
+        { type: 'reply', actorId: 2, toStatus: 'waiting' },
+        parties({ requester: nothing, assignee: tech }),
+      ),
+    ).toEqual([]);
+  });
+
   test('when the assignee is deactivated, then a requester reply goes to the technicians instead', () => {
     expect(who(recipientsFor({ type: 'reply', actorId: 1 }, parties({ assignee: off })))).toEqual([
       '2:reply_to_staff',
