@@ -102,6 +102,9 @@ export async function deliverKey(
           last_error: null,
           sending_since: null,
         });
+      // A retry just went through: the server is back, so the others need not wait out
+      // their backoff.
+      if (row.attempts > 1) await wakeRetries(db, opts);
     } catch (err) {
       const message = describeError(err);
       if (isTemporary(err) && row.attempts < opts.maxAttempts) {
