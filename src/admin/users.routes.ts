@@ -27,6 +27,7 @@ export function adminUserRoutes({ db, config, outbox, clock }: AdminUserDeps): R
     outbox,
     baseUrl: config.baseUrl,
     defaultLocale: config.defaultLocale,
+    emailEnabled: config.email.enabled,
     clock,
   };
   router.use('/admin', requireRole('admin'));
@@ -55,12 +56,13 @@ export function adminUserRoutes({ db, config, outbox, clock }: AdminUserDeps): R
         else flash(req, 'success', 'users.invite.created', { name: user.name, email: user.email });
         res.redirect('/admin/users');
       } catch (err) {
-        if (err instanceof AppError && err.status === 409) {
+        if (err instanceof AppError && (err.status === 409 || err.status === 422)) {
+          const field = err.status === 409 ? 'email' : 'password';
           return renderFormErrors(
             res,
             'admin/users/new',
             { ...req.body, password: '' },
-            { email: err.code },
+            { [field]: err.code },
             { roles: ROLES },
           );
         }

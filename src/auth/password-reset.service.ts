@@ -11,6 +11,8 @@ export interface AccountLinkDeps {
   outbox: Outbox;
   baseUrl: string;
   defaultLocale: Locale;
+  /** EMAIL_ENABLED: without email, accounts need an initial password. */
+  emailEnabled: boolean;
   clock: () => Date;
 }
 

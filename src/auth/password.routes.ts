@@ -51,6 +51,7 @@ export function passwordRoutes({
     outbox,
     baseUrl: config.baseUrl,
     defaultLocale: config.defaultLocale,
+    emailEnabled: config.email.enabled,
     clock,
   };
 

@@ -220,6 +220,7 @@ export function createOutbox(config: Config, viewsDir: string): Outbox {
     },
 
     async queueAccountEmail(trx, email) {
+      if (!config.email.enabled) return 0;
       const t = translator(email.to.locale);
       const locals = {
         t,

@@ -38,6 +38,9 @@ export async function createUser(
   },
   links: AccountLinkDeps,
 ): Promise<repo.User> {
+  if (!input.password && !links.emailEnabled) {
+    throw new AppError(422, 'users.errors.password_needed_without_email');
+  }
   const passwordHash = input.password ? await hashPassword(input.password) : null;
   return db.transaction(async (trx) => {
     const user = await repo.insertUser(trx, {

@@ -276,3 +276,29 @@ describe('invitations', () => {
     expect(await ctx.db('password_tokens').where({ user_id: id })).toHaveLength(1);
   });
 });
+
+describe('invitations with email turned off', () => {
+  test('when EMAIL_ENABLED=false and no initial password is given, then the form asks for one and nothing is created', async () => {
+    const off = await createTestContext({ env: { EMAIL_ENABLED: 'false' } });
+    try {
+      const admin = await createUser(off.db, { role: 'admin' });
+      const agent = newAgent(off.app);
+      await loginAs(agent, admin);
+      const res = await postForm(
+        agent,
+        '/admin/users',
+        { name: 'Sans Mot', email: 'sans.mot@example.com', role: 'employee', password: '' },
+        { from: '/admin/users/new' },
+      );
+      expect(res.status).toBe(422);
+      expect(res.text).toContain('EMAIL_ENABLED=false');
+      expect(res.text).toContain('value="Sans Mot"');
+      expect(
+        await off.db('users').where({ email: 'sans.mot@example.com' }).first(),
+      ).toBeUndefined();
+      expect(await off.db('notifications').count('* as n').first()).toEqual({ n: 0 });
+    } finally {
+      await off.close();
+    }
+  });
+});
