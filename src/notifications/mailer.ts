@@ -24,8 +24,8 @@ export interface Mailer {
   /** Checks the connection and the credentials without sending anything. */
   verify(): Promise<string>;
   close(): void;
-  /** What this mailer does, for the admin page: "SMTP smtp.example.com:587" or the folder. */
-  describe(): string;
+  /** How mail leaves, for the admin page: an SMTP server, or files in a folder. */
+  describe(): { kind: 'smtp' | 'files'; target: string };
 }
 
 /** Whether a failure may go away by itself (retry) or not (mark failed). */
@@ -85,8 +85,10 @@ export function smtpMailer(
       return `SMTP ${smtp.host}:${smtp.port}: connection and login OK`;
     },
     close: () => transport.close(),
-    describe: () =>
-      `SMTP ${smtp.host}:${smtp.port}${smtp.secure ? ' (TLS)' : smtp.requireTLS ? ' (STARTTLS)' : ''}`,
+    describe: () => ({
+      kind: 'smtp',
+      target: `${smtp.host}:${smtp.port}${smtp.secure ? ' (TLS)' : smtp.requireTLS ? ' (STARTTLS)' : ''}`,
+    }),
   };
 }
 
@@ -116,7 +118,7 @@ export function fileMailer(email: Config['email'], logger: Logger): Mailer {
     },
     verify: async () => `no SMTP server configured: emails are written to ${email.outboxDir}`,
     close: () => undefined,
-    describe: () => `files in ${email.outboxDir}`,
+    describe: () => ({ kind: 'files', target: email.outboxDir }),
   };
 }
 

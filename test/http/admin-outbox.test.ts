@@ -127,7 +127,7 @@ describe('/admin/outbox: who may see it', () => {
     const res = await adm.get('/admin/outbox');
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/<a href="\/admin\/outbox" aria-current=page>Envois<\/a>/);
-    expect(res.text).toContain(`Les e-mails partent par : SMTP 127.0.0.1:${smtp.port}`);
+    expect(res.text).toContain(`Les e-mails partent par le serveur SMTP 127.0.0.1:${smtp.port}.`);
     // The test form offers the admin's own address.
     expect(res.text).toContain(`value="${admin.email}"`);
   });
