@@ -8,9 +8,8 @@
 import type { Knex } from 'knex';
 import { loadConfigOrExit } from '../config';
 import { createLogger, prettyAvailable } from '../logger';
-import { openDatabase, type Database } from './database';
 import { describeApplied, migrateLatest, migrationConfig, rollbackAll } from './migrate';
-import { runCli } from './cli';
+import { openForCli, runCli } from './cli';
 
 const USAGE = `Usage: migrate-cli [--rollback-all [--force]]
 
@@ -52,15 +51,7 @@ async function main(args: string[]): Promise<number> {
     pretty: !config.isProd && !!process.stdout.isTTY && prettyAvailable(),
   });
 
-  let database: Database | null = null;
-  const stop = (signal: NodeJS.Signals) => {
-    process.stderr.write(`${signal} received, stopping\n`);
-    void (database?.close() ?? Promise.resolve()).finally(() => process.exit(1));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-
-  database = await openDatabase(config, logger);
+  const database = await openForCli(config, logger);
   try {
     if (rollback) {
       const before = await completedMigrations(database.db);

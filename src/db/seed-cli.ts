@@ -8,9 +8,8 @@
 import path from 'node:path';
 import { loadConfigOrExit } from '../config';
 import { createLogger, prettyAvailable } from '../logger';
-import { openDatabase, type Database } from './database';
 import { describeApplied, migrateLatest } from './migrate';
-import { runCli } from './cli';
+import { openForCli, runCli } from './cli';
 
 const SEEDS = ['demo', 'bench'] as const;
 type SeedName = (typeof SEEDS)[number];
@@ -69,15 +68,7 @@ async function main(args: string[]): Promise<number> {
     pretty: !!process.stdout.isTTY && prettyAvailable(),
   });
 
-  let database: Database | null = null;
-  const stop = (signal: NodeJS.Signals) => {
-    process.stderr.write(`${signal} received, stopping\n`);
-    void (database?.close() ?? Promise.resolve()).finally(() => process.exit(1));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-
-  database = await openDatabase(config, logger);
+  const database = await openForCli(config, logger);
   try {
     const applied = await migrateLatest(database.db);
     out(describeApplied(applied));

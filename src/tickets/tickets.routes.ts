@@ -295,15 +295,23 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
     form: 'reply' | 'fields',
   ) {
     if (err instanceof service.StaleTicketError) return renderConflict(req, res, err);
-    if (err instanceof service.FieldError) {
+    // A refused field, or a transition not allowed now: the same page, the message by the field.
+    const fieldError =
+      err instanceof service.FieldError
+        ? { field: err.field, code: err.code }
+        : err instanceof AppError && err.status === 422
+          ? { field: 'status', code: err.code }
+          : null;
+    if (fieldError) {
+      const errors = { [fieldError.field]: fieldError.code };
       return renderTicket(
         req,
         res,
         id,
         422,
         form === 'reply'
-          ? { replyValues: req.body ?? {}, replyErrors: { [err.field]: err.code } }
-          : { fieldErrors: { [err.field]: err.code } },
+          ? { replyValues: req.body ?? {}, replyErrors: errors }
+          : { fieldErrors: errors },
       );
     }
     if (err instanceof UploadError) {
@@ -311,17 +319,6 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
         replyValues: req.body ?? {},
         replyErrors: { attachments: `uploads.errors.${err.problem}` },
       });
-    }
-    if (err instanceof AppError && err.status === 422) {
-      return renderTicket(
-        req,
-        res,
-        id,
-        422,
-        form === 'reply'
-          ? { replyValues: req.body ?? {}, replyErrors: { status: err.code } }
-          : { fieldErrors: { status: err.code } },
-      );
     }
     next(err);
   }
