@@ -52,6 +52,14 @@ export function taskList(deps: JobDeps): TaskList {
       if (typeof key !== 'string') return;
       await deliverKey(deps.db, deps.mailer, key, deps.logger, deps.delivery ?? DEFAULT_DELIVERY);
     },
+    // Old rows nobody needs: expired throttle counters, used or expired password links.
+    housekeeping: async () => {
+      await deps.db('rate_limits').where('expire', '<', Date.now()).delete();
+      await deps
+        .db('password_tokens')
+        .where('expires_at', '<', deps.db.raw("now() - interval '30 days'"))
+        .delete();
+    },
     // Re-queues deliveries whose job was lost or whose process died while sending.
     mail_sweeper: async () => {
       await sweep(deps.db, deps.delivery ?? DEFAULT_DELIVERY);
@@ -59,10 +67,15 @@ export function taskList(deps: JobDeps): TaskList {
   };
 }
 
-/** Every 15 minutes; a missed tick (all processes down) is caught up within the hour. */
-export const CRONTAB = ['*/15 * * * * auto_close_tickets ?fill=1h', '* * * * * mail_sweeper'].join(
-  '\n',
-);
+/**
+ * Auto-close every 15 minutes (a missed tick, all processes down, is caught up within the
+ * hour), the mail sweeper every minute, housekeeping hourly.
+ */
+export const CRONTAB = [
+  '*/15 * * * * auto_close_tickets ?fill=1h',
+  '* * * * * mail_sweeper',
+  '17 * * * * housekeeping',
+].join('\n');
 
 function workerLogger(logger: Logger): WorkerLogger {
   return new WorkerLogger(() => (level, message, meta) => {

@@ -82,3 +82,45 @@ describe('auto-close', () => {
     expect((await ctx.db('tickets').where({ id }).first()).status).toBe('closed');
   });
 });
+
+describe('housekeeping', () => {
+  test('when the hourly housekeeping runs, then expired throttle counters and old password links go, live ones stay', async () => {
+    const user = await createUser(ctx.db);
+    await ctx.db('rate_limits').insert([
+      { key: 'login:account:old', points: 3, expire: Date.now() - 1000 },
+      { key: 'login:account:live', points: 3, expire: Date.now() + 600000 },
+    ]);
+    await ctx.db('password_tokens').insert([
+      {
+        user_id: user.id,
+        token_hash: 'a'.repeat(64),
+        purpose: 'reset',
+        expires_at: new Date(Date.now() - 40 * DAY),
+      },
+      {
+        user_id: user.id,
+        token_hash: 'b'.repeat(64),
+        purpose: 'reset',
+        expires_at: new Date(Date.now() + DAY),
+      },
+    ]);
+    const silent = pino({ level: 'silent' });
+    const list = taskList({
+      db: ctx.db,
+      logger: silent,
+      clock: () => NOW,
+      autoCloseDays: 7,
+      mailer: fileMailer(ctx.config.email, silent),
+      outbox: createOutbox(ctx.config, paths.views),
+    });
+    await (list.housekeeping as () => Promise<void>)();
+    expect(
+      (await ctx.db('rate_limits').whereIn('key', ['login:account:old', 'login:account:live'])).map(
+        (r) => r.key,
+      ),
+    ).toEqual(['login:account:live']);
+    expect(
+      (await ctx.db('password_tokens').where({ user_id: user.id })).map((r) => r.token_hash),
+    ).toEqual(['b'.repeat(64)]);
+  });
+});
