@@ -326,3 +326,84 @@ export async function statusCounts(
   for (const row of result.rows as { status: Status; n: number }[]) out[row.status] = row.n;
   return out;
 }
+
+export interface ExportRow {
+  id: number;
+  title: string;
+  status: Status;
+  priority: Priority;
+  category: string | null;
+  requester: string;
+  requesterEmail: string;
+  assignee: string | null;
+  createdAt: Date;
+  lastActivityAt: Date;
+  firstResponseAt: Date | null;
+  resolvedAt: Date | null;
+  closedAt: Date | null;
+}
+
+/**
+ * Every ticket matching the filters, in batches walked by keyset in the queue's order, so an
+ * export of a million rows holds one batch in memory at a time.
+ */
+export async function* exportTickets(
+  db: Db,
+  filter: Omit<QueueFilter, 'cursor'>,
+  batchSize = 2000,
+): AsyncGenerator<ExportRow[]> {
+  const f = await withTsQuery(db, { ...filter, cursor: undefined });
+  const order = ORDERS[f.sort === 'relevance' ? 'activity' : f.sort];
+  let cursor: Cursor | null = null;
+  for (;;) {
+    const query = (q: Knex.QueryBuilder) => {
+      applyFilters(q, f);
+      if (cursor) q.whereRaw(order.after, [...cursor.k, cursor.id]);
+      return q
+        .leftJoin('categories as c', 'c.id', 't.category_id')
+        .join('users as r', 'r.id', 't.requester_id')
+        .leftJoin('users as a', 'a.id', 't.assignee_id')
+        .select(
+          't.id',
+          't.title',
+          't.status',
+          't.priority',
+          'c.name as category',
+          'r.name as requester',
+          'r.email as requester_email',
+          'a.name as assignee',
+          't.created_at',
+          't.last_activity_at',
+          't.first_response_at',
+          't.resolved_at',
+          't.closed_at',
+          ...order.keys.map((k, i) => db.raw(`${k} as k${i}`)),
+        )
+        .orderByRaw(order.orderBy)
+        .limit(batchSize) as unknown as Promise<Record<string, unknown>[]>;
+    };
+    // A search reads through the full-text index (see matchingIds); filters alone use the order's index.
+    const rows = f.q
+      ? await throughIndex(db, (trx) => query(trx('tickets as t')))
+      : await query(db('tickets as t'));
+    if (!rows.length) return;
+    yield rows.map((r) => ({
+      id: r.id as number,
+      title: r.title as string,
+      status: r.status as Status,
+      priority: r.priority as Priority,
+      category: r.category as string | null,
+      requester: r.requester as string,
+      requesterEmail: r.requester_email as string,
+      assignee: r.assignee as string | null,
+      createdAt: r.created_at as Date,
+      lastActivityAt: r.last_activity_at as Date,
+      firstResponseAt: r.first_response_at as Date | null,
+      resolvedAt: r.resolved_at as Date | null,
+      closedAt: r.closed_at as Date | null,
+    }));
+    if (rows.length < batchSize) return;
+    const last = rows[rows.length - 1];
+    cursor = { k: order.keys.map((_, i) => String(last[`k${i}`])), id: last.id as number };
+  }
+}

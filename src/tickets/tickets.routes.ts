@@ -6,10 +6,11 @@ import type { Config } from '../config';
 import { AppError, NotFound } from '../http/errors';
 import type { Outbox } from '../notifications/outbox';
 import { flash } from '../http/flash';
-import { requireUser } from '../http/guards';
+import { requireRole, requireUser, STAFF_ROLES } from '../http/guards';
 import { fieldErrors, fields } from '../http/validate';
 import * as attachmentsRepo from './attachments.repo';
-import { COUNT_CAP, listQueue, statusCounts, type QueueFilter } from './queue.repo';
+import { csvSeparator, ticketCsvHeader, ticketCsvRow, writeCsv } from './csv';
+import { COUNT_CAP, exportTickets, listQueue, statusCounts, type QueueFilter } from './queue.repo';
 import {
   changeSchema,
   createTicketSchema,
@@ -72,6 +73,31 @@ function queueUrl(query: QueueQuery, over: Partial<Record<keyof QueueQuery, unkn
   return s ? `/tickets?${s}` : '/tickets';
 }
 
+/**
+ * The queue's filters from the query string. Employees keep only the search: their list is
+ * always their own tickets, whatever the URL says.
+ */
+function filterFor(
+  viewer: Viewer,
+  query: QueueQuery,
+): Omit<QueueFilter, 'sort' | 'cursor' | 'statuses'> {
+  const staff = isStaff(viewer);
+  return {
+    priority: staff ? query.priority : undefined,
+    categoryId: staff ? query.category : undefined,
+    assigneeId: !staff
+      ? undefined
+      : query.assignee === 'me'
+        ? viewer.id
+        : query.assignee === 'none'
+          ? null
+          : query.assignee,
+    requesterId: staff ? query.requester : viewer.id,
+    q: query.q || undefined,
+    includeNotes: staff,
+  };
+}
+
 export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Router {
   const router = Router();
   const ctx: service.TicketContext = {
@@ -117,21 +143,8 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
       if (visible) return res.redirect(`/tickets/${id}`);
     }
     const staff = isStaff(viewer);
-    const base: Omit<QueueFilter, 'sort' | 'cursor' | 'statuses'> = {
-      priority: staff ? query.priority : undefined,
-      categoryId: staff ? query.category : undefined,
-      assigneeId: !staff
-        ? undefined
-        : query.assignee === 'me'
-          ? viewer.id
-          : query.assignee === 'none'
-            ? null
-            : query.assignee,
-      requesterId: staff ? query.requester : viewer.id,
-      q: query.q || undefined,
-      includeNotes: staff,
-    };
-    const sort = query.sort ?? (base.q ? 'relevance' : staff ? 'activity' : 'activity');
+    const base = filterFor(viewer, query);
+    const sort = query.sort ?? (base.q ? 'relevance' : 'activity');
 
     if (!staff && !query.status.length && !base.q) {
       // Employees: open tickets first, then the recently finished ones.
@@ -163,6 +176,29 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
       urlWith: (over: Partial<Record<keyof QueueQuery, unknown>>) => queueUrl(query, over),
       nextUrl: page.nextCursor ? queueUrl(query, { cursor: page.nextCursor }) : null,
       firstUrl: query.cursor ? queueUrl(query, {}) : null,
+    });
+  });
+
+  // GET /tickets.csv: what the queue shows, every page of it, as a spreadsheet (staff only)
+  router.get('/tickets.csv', requireRole(...STAFF_ROLES), async (req, res) => {
+    const viewer = viewerOf(req);
+    const query = queueQuerySchema.parse(req.query);
+    const sep = csvSeparator(req.query.sep, req.locale);
+    const filter = {
+      ...filterFor(viewer, query),
+      statuses: query.status,
+      sort: query.sort ?? 'activity',
+    };
+    const day = clock().toISOString().slice(0, 10);
+    res.set({
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': `attachment; filename="guichet-tickets-${day}.csv"`,
+      'Cache-Control': 'no-store',
+    });
+    await writeCsv(res, sep, ticketCsvHeader(res.locals.t), async function* () {
+      for await (const batch of exportTickets(db, filter)) {
+        yield batch.map((row) => ticketCsvRow(row, res.locals.t));
+      }
     });
   });
 
