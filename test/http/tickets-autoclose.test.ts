@@ -22,6 +22,19 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.close());
 
+/** The app's job tasks on this file's database, with the clock frozen at NOW. */
+function tasks() {
+  const silent = pino({ level: 'silent' });
+  return taskList({
+    db: ctx.db,
+    logger: silent,
+    clock: () => NOW,
+    autoCloseDays: 7,
+    mailer: fileMailer(ctx.config.email, silent),
+    outbox: createOutbox(ctx.config, paths.views),
+  });
+}
+
 async function resolvedDaysAgo(days: number): Promise<number> {
   const res = await postMultipart(
     emp,
@@ -64,15 +77,7 @@ describe('auto-close', () => {
     const id = await resolvedDaysAgo(30);
     const pool = new pg.Pool({ connectionString: ctx.database.connectionString, max: 2 });
     try {
-      const silent = pino({ level: 'silent' });
-      const list = taskList({
-        db: ctx.db,
-        logger: silent,
-        clock: () => NOW,
-        autoCloseDays: 7,
-        mailer: fileMailer(ctx.config.email, silent),
-        outbox: createOutbox(ctx.config, paths.views),
-      });
+      const list = tasks();
       const logger = new Logger(() => () => undefined);
       await quickAddJob({ pgPool: pool, logger }, 'auto_close_tickets', {});
       await runOnce({ pgPool: pool, taskList: list, logger });
@@ -104,15 +109,7 @@ describe('housekeeping', () => {
         expires_at: new Date(Date.now() + DAY),
       },
     ]);
-    const silent = pino({ level: 'silent' });
-    const list = taskList({
-      db: ctx.db,
-      logger: silent,
-      clock: () => NOW,
-      autoCloseDays: 7,
-      mailer: fileMailer(ctx.config.email, silent),
-      outbox: createOutbox(ctx.config, paths.views),
-    });
+    const list = tasks();
     await (list.housekeeping as () => Promise<void>)();
     expect(
       (await ctx.db('rate_limits').whereIn('key', ['login:account:old', 'login:account:live'])).map(
