@@ -84,3 +84,8 @@ export async function listEvents(
     createdAt: r.created_at,
   }));
 }
+
+export async function isInternal(db: Db, eventId: number): Promise<boolean> {
+  const row = await db('ticket_events').where({ id: eventId }).first('internal');
+  return row?.internal === true;
+}

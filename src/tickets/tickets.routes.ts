@@ -8,9 +8,15 @@ import type { Outbox } from '../notifications/outbox';
 import { flash } from '../http/flash';
 import { requireRole, requireUser, STAFF_ROLES } from '../http/guards';
 import { fieldErrors, fields } from '../http/validate';
-import * as attachmentsRepo from './attachments.repo';
 import { csvSeparator, ticketCsvHeader, ticketCsvRow, writeCsv } from './csv';
-import { COUNT_CAP, exportTickets, listQueue, statusCounts, type QueueFilter } from './queue.repo';
+import {
+  COUNT_CAP,
+  exportTickets,
+  listQueue,
+  statusCounts,
+  withTsQuery,
+  type QueueFilter,
+} from './queue.repo';
 import {
   changeSchema,
   createTicketSchema,
@@ -143,7 +149,8 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
       if (visible) return res.redirect(`/tickets/${id}`);
     }
     const staff = isStaff(viewer);
-    const base = filterFor(viewer, query);
+    // Resolved once here, the search is not turned into a tsquery again by each query below.
+    const base = await withTsQuery(db, filterFor(viewer, query));
     const sort = query.sort ?? (base.q ? 'relevance' : 'activity');
 
     if (!staff && !query.status.length && !base.q) {
@@ -437,10 +444,8 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
   // GET /attachments/:id: a file, for those who may see its ticket
   router.get('/attachments/:id', async (req, res) => {
     const parsed = idParam.safeParse(req.params.id);
-    const file = parsed.success ? await attachmentsRepo.findAttachment(db, parsed.data) : null;
-    if (!file) throw new NotFound();
-    const page = await service.getTicketPage(db, viewerOf(req), file.ticketId).catch(() => null);
-    if (!page || !page.attachments.some((a) => a.id === file.id)) throw new NotFound();
+    if (!parsed.success) throw new NotFound();
+    const file = await service.getAttachment(db, viewerOf(req), parsed.data);
     const path = storedPath(config.uploadDir, file.storedName);
     if (!fs.existsSync(path)) throw new NotFound();
     const inline = isInline(file.contentType);

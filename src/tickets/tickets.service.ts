@@ -56,6 +56,25 @@ export class StaleTicketError extends Conflict {
   }
 }
 
+/**
+ * An attachment for someone who may see its ticket; the files of an internal note only for
+ * staff. Everyone else gets the 404 of a missing file.
+ */
+export async function getAttachment(
+  db: Knex,
+  viewer: Viewer,
+  id: number,
+): Promise<attachments.Attachment> {
+  const file = await attachments.findAttachment(db, id);
+  if (!file) throw new NotFound();
+  const ticket = await repo.findTicket(db, file.ticketId);
+  if (!ticket || !canSee(viewer, ticket)) throw new NotFound();
+  if (file.eventId !== null && !isStaff(viewer) && (await events.isInternal(db, file.eventId))) {
+    throw new NotFound();
+  }
+  return file;
+}
+
 /** Loads a ticket the viewer may see; anyone else gets the same 404 as a missing ticket. */
 export async function getTicket(db: Knex, viewer: Viewer, id: number): Promise<repo.Ticket> {
   const ticket = await repo.findTicket(db, id);
