@@ -38,7 +38,15 @@ export function backoff(attempts: number, opts: DeliveryOptions): number {
   return Math.min(opts.backoffMs * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
 }
 
-async function reschedule(db: Knex, key: string, at: Date): Promise<void> {
+/**
+ * Queues the delivery job of a key (one job per key: graphile-worker's job_key), now or at
+ * `at`. Runs in the caller's transaction when given one.
+ */
+export async function queueDelivery(
+  db: Knex | Knex.Transaction,
+  key: string,
+  at: Date = new Date(),
+): Promise<void> {
   await db.raw(
     `select graphile_worker.add_job('deliver_mail', json_build_object('key', ?::text), run_at => ?::timestamptz, job_key => ?::text)`,
     [key, at.toISOString(), `mail:${key}`],
@@ -70,11 +78,11 @@ export async function deliverKey(
       const since = head.sending_since?.getTime() ?? 0;
       // Another process is sending it, or was: reclaim only once that is clearly stale.
       if (now - since < opts.staleSendingMs) {
-        await reschedule(db, key, new Date(since + opts.staleSendingMs + 1000));
+        await queueDelivery(db, key, new Date(since + opts.staleSendingMs + 1000));
         return;
       }
     } else if (head.next_attempt_at.getTime() > now) {
-      await reschedule(db, key, head.next_attempt_at);
+      await queueDelivery(db, key, head.next_attempt_at);
       return;
     }
     const claimed = (await db('notifications')
@@ -119,7 +127,7 @@ export async function deliverKey(
           { notification: row.id, attempt: row.attempts, retryAt: next, error: message },
           'email delivery failed; will retry',
         );
-        await reschedule(db, key, next);
+        await queueDelivery(db, key, next);
         return;
       }
       await db('notifications')
@@ -168,10 +176,7 @@ export async function sweep(db: Knex, opts: DeliveryOptions = DEFAULT_DELIVERY):
     .distinct('delivery_key')
     .limit(1000)) as { delivery_key: string }[];
   for (const r of rows) {
-    await db.raw(
-      `select graphile_worker.add_job('deliver_mail', json_build_object('key', ?::text), job_key => ?::text)`,
-      [r.delivery_key, `mail:${r.delivery_key}`],
-    );
+    await queueDelivery(db, r.delivery_key);
   }
   return rows.length;
 }
@@ -184,6 +189,6 @@ export async function retryNotification(db: Knex, id: number): Promise<boolean> 
     .update({ status: 'retry', next_attempt_at: db.fn.now(), attempts: 0, last_error: null })
     .returning(['delivery_key'])) as { delivery_key: string }[];
   if (!row) return false;
-  await reschedule(db, row.delivery_key, new Date());
+  await queueDelivery(db, row.delivery_key, new Date());
   return true;
 }

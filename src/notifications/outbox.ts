@@ -6,6 +6,7 @@ import type { Config, Locale } from '../config';
 import { translator } from '../i18n';
 import * as attachmentsRepo from '../tickets/attachments.repo';
 import * as ticketsRepo from '../tickets/tickets.repo';
+import { queueDelivery } from './delivery';
 import {
   recipientsFor,
   type EmailKind,
@@ -123,11 +124,6 @@ export function createOutbox(config: Config, viewsDir: string): Outbox {
         delivery_key: row.deliveryKey,
       })
       .returning('id');
-    // Enqueued in the same transaction: the email exists if and only if the change does.
-    await trx.raw(
-      `select graphile_worker.add_job('deliver_mail', json_build_object('key', ?::text), job_key => ?::text)`,
-      [row.deliveryKey, `mail:${row.deliveryKey}`],
-    );
     return inserted.id;
   }
 
@@ -217,6 +213,8 @@ export function createOutbox(config: Config, viewsDir: string): Outbox {
           deliveryKey: `ticket:${ticket.id}`,
         });
       }
+      // Queued in the same transaction: the emails exist if and only if the change does.
+      await queueDelivery(trx, `ticket:${ticket.id}`);
     },
 
     async queueAccountEmail(trx, email) {
@@ -231,7 +229,7 @@ export function createOutbox(config: Config, viewsDir: string): Outbox {
         baseUrl: config.baseUrl,
       };
       const key = `account:${crypto.randomUUID()}`;
-      return insert(trx, {
+      const id = await insert(trx, {
         ticketId: null,
         recipient: email.to,
         locale: email.to.locale,
@@ -243,6 +241,8 @@ export function createOutbox(config: Config, viewsDir: string): Outbox {
         threadRoot: null,
         deliveryKey: key,
       });
+      await queueDelivery(trx, key);
+      return id;
     },
   };
 }
