@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ticketQuery, toTicket, type Ticket, type TicketRow } from './tickets.repo';
+import { joinNames, ticketQuery, toTicket, type Ticket, type TicketRow } from './tickets.repo';
 import { STATUSES, type Priority, type Status } from './workflow';
 
 type Db = Knex | Knex.Transaction;
@@ -359,10 +359,7 @@ export async function* exportTickets(
     const query = (q: Knex.QueryBuilder) => {
       applyFilters(q, f);
       if (cursor) q.whereRaw(order.after, [...cursor.k, cursor.id]);
-      return q
-        .leftJoin('categories as c', 'c.id', 't.category_id')
-        .join('users as r', 'r.id', 't.requester_id')
-        .leftJoin('users as a', 'a.id', 't.assignee_id')
+      return joinNames(q)
         .select(
           't.id',
           't.title',

@@ -73,33 +73,37 @@ const toTicket = (r: TicketRow): Ticket => ({
 });
 
 /** Tickets with the names the pages show; no search vectors. */
-function ticketQuery(db: Db) {
-  return db('tickets as t')
+/** Joins the names a ticket is shown with: category `c`, requester `r`, assignee `a`. */
+export function joinNames(q: Knex.QueryBuilder): Knex.QueryBuilder {
+  return q
     .leftJoin('categories as c', 'c.id', 't.category_id')
     .join('users as r', 'r.id', 't.requester_id')
-    .leftJoin('users as a', 'a.id', 't.assignee_id')
-    .select(
-      't.id',
-      't.title',
-      't.description',
-      't.status',
-      't.priority',
-      't.category_id',
-      'c.name as category_name',
-      't.requester_id',
-      'r.name as requester_name',
-      'r.email as requester_email',
-      't.assignee_id',
-      'a.name as assignee_name',
-      't.created_by_id',
-      't.version',
-      't.created_at',
-      't.updated_at',
-      't.last_activity_at',
-      't.first_response_at',
-      't.resolved_at',
-      't.closed_at',
-    );
+    .leftJoin('users as a', 'a.id', 't.assignee_id');
+}
+
+function ticketQuery(db: Db) {
+  return joinNames(db('tickets as t')).select(
+    't.id',
+    't.title',
+    't.description',
+    't.status',
+    't.priority',
+    't.category_id',
+    'c.name as category_name',
+    't.requester_id',
+    'r.name as requester_name',
+    'r.email as requester_email',
+    't.assignee_id',
+    'a.name as assignee_name',
+    't.created_by_id',
+    't.version',
+    't.created_at',
+    't.updated_at',
+    't.last_activity_at',
+    't.first_response_at',
+    't.resolved_at',
+    't.closed_at',
+  );
 }
 
 export async function findTicket(db: Db, id: number): Promise<Ticket | null> {

@@ -337,6 +337,9 @@ export async function changeTicket(
   return ctx.db.transaction(async (trx) => {
     const ticket = await lockForChange(trx, actor, id, input.version);
     const changes: Changes = { events: [] };
+    type Value = string | number | null;
+    const recordChange = (type: events.EventType, fromValue: Value, toValue: Value) =>
+      changes.events.push({ ticketId: id, actorId: actor.id, type, fromValue, toValue });
     const fieldEdit =
       (input.priority !== undefined && input.priority !== ticket.priority) ||
       (input.categoryId !== undefined && input.categoryId !== ticket.categoryId) ||
@@ -353,13 +356,7 @@ export async function changeTicket(
     }
     if (input.priority !== undefined && input.priority !== ticket.priority) {
       changes.priority = input.priority;
-      changes.events.push({
-        ticketId: id,
-        actorId: actor.id,
-        type: 'ticket.priority_changed',
-        fromValue: ticket.priority,
-        toValue: input.priority,
-      });
+      recordChange('ticket.priority_changed', ticket.priority, input.priority);
     }
     if (input.categoryId !== undefined && input.categoryId !== ticket.categoryId) {
       if (input.categoryId !== null) {
@@ -370,26 +367,14 @@ export async function changeTicket(
         }
       }
       changes.categoryId = input.categoryId;
-      changes.events.push({
-        ticketId: id,
-        actorId: actor.id,
-        type: 'ticket.category_changed',
-        fromValue: ticket.categoryId,
-        toValue: input.categoryId,
-      });
+      recordChange('ticket.category_changed', ticket.categoryId, input.categoryId);
     }
     if (input.assigneeId !== undefined && input.assigneeId !== ticket.assigneeId) {
       if (input.assigneeId !== null && !(await categories.isAssignable(trx, input.assigneeId))) {
         throw new FieldError('assignee_id', 'tickets.errors.assignee_invalid');
       }
       changes.assigneeId = input.assigneeId;
-      changes.events.push({
-        ticketId: id,
-        actorId: actor.id,
-        type: 'ticket.assigned',
-        fromValue: ticket.assigneeId,
-        toValue: input.assigneeId,
-      });
+      recordChange('ticket.assigned', ticket.assigneeId, input.assigneeId);
     }
     if (!changes.events.length) return false;
     await apply(trx, ticket, changes, now);
