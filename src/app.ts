@@ -11,18 +11,21 @@ import { pinoHttp } from 'pino-http';
 import { accountRoutes } from './account/account.routes';
 import { adminCategoryRoutes } from './admin/categories.routes';
 import { adminOutboxRoutes } from './admin/outbox.routes';
+import { adminSettingsRoutes } from './admin/settings.routes';
 import { adminUserRoutes } from './admin/users.routes';
 import { authRoutes } from './auth/auth.routes';
 import { passwordRoutes } from './auth/password.routes';
 import { createPassport } from './auth/passport';
 import { DEFAULT_LOGIN_RULES, Throttle, type ThrottleRules } from './auth/throttle';
 import type { Config } from './config';
-import { healthRoutes } from './health/health.routes';
+import { benchmarkFloorRoutes, healthRoutes } from './health/health.routes';
+import { dashboardRoutes } from './dashboard/dashboard.routes';
 import { ticketRoutes } from './tickets/tickets.routes';
 import { homeRoutes } from './home/home.routes';
 import { csrfProtection, originCheck } from './http/csrf';
-import { errorHandler, notFound } from './http/error-handler';
-import { exposeFlash } from './http/flash';
+import { errorHandler, lateErrorHandler, notFound } from './http/error-handler';
+import { exposeFlash, saveFlashBeforeRedirect } from './http/flash';
+import { dropNulBytesFromBody, parseQuery } from './http/nul-bytes';
 import { viewHelpers } from './http/locals';
 import { applyUserLocale, resolveLocale } from './http/locale';
 import type { Logger } from './logger';
@@ -40,6 +43,8 @@ export interface AppDeps {
   logger: Logger;
   clock?: () => Date;
   loginThrottle?: ThrottleRules;
+  /** How long the dashboard's figures are shared (default one minute; 0 in most tests). */
+  dashboardCacheMs?: number;
   /** Delivers emails (admin test button); the outbox writes them in any case. */
   mailer?: Mailer;
   outbox?: Outbox;
@@ -64,6 +69,7 @@ export function createApp(deps: AppDeps): Express {
   if (!config.secretKey) throw new Error('createApp needs config.secretKey');
   const app = express();
   app.set('trust proxy', config.trustProxy);
+  app.set('query parser', parseQuery);
   app.set('view engine', 'ejs');
   app.set('views', paths.views);
   app.disable('x-powered-by');
@@ -125,6 +131,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(cookieParser());
   app.use(resolveLocale(config.defaultLocale));
   app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 1000 }));
+  app.use(dropNulBytesFromBody);
 
   const PgStore = connectPgSimple(session);
   app.use(
@@ -152,25 +159,34 @@ export function createApp(deps: AppDeps): Express {
   const passport = createPassport(db);
   app.use(passport.initialize());
   app.use(passport.session());
+  if (config.benchmarkFloor) app.use(benchmarkFloorRoutes());
   app.use(applyUserLocale);
   app.use(viewHelpers(config, clock));
   app.use(originCheck(config));
   app.use(csrfProtection());
   app.use(exposeFlash);
+  app.use(saveFlashBeforeRedirect);
 
-  const throttle = new Throttle(db, 'login', deps.loginThrottle ?? DEFAULT_LOGIN_RULES);
+  const throttle = new Throttle(
+    db,
+    'login',
+    deps.loginThrottle ?? { ...DEFAULT_LOGIN_RULES, ...config.loginThrottle },
+  );
   app.use(
     authRoutes({ db, passport, throttle, secureCookies: config.baseUrl.startsWith('https:') }),
   );
   app.use(passwordRoutes({ db, config, outbox, clock }));
   app.use(homeRoutes());
   app.use(ticketRoutes({ db, config, clock, outbox }));
+  app.use(dashboardRoutes({ db, config, clock, cacheMs: deps.dashboardCacheMs }));
   app.use(accountRoutes({ db }));
   app.use(adminUserRoutes({ db, config, outbox, clock }));
   app.use(adminCategoryRoutes({ db }));
   app.use(adminOutboxRoutes({ db, config, logger, mailer: deps.mailer }));
+  app.use(adminSettingsRoutes({ db, config }));
 
   app.use(notFound);
   app.use(errorHandler({ logger, showStack: config.env === 'development' }));
+  app.use(lateErrorHandler(logger));
   return app;
 }

@@ -121,6 +121,17 @@ const schema = z.object({
   VERIFY_SSL: bool('use true or false'),
   ADMIN_EMAIL: z.email({ error: 'use the email address of the first admin' }).optional(),
   ADMIN_PASSWORD: z.string().optional(),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: int(
+    1,
+    1000000,
+    'use the number of wrong passwords that blocks an account for 15 minutes, such as 5',
+  ),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: int(
+    1,
+    1000000,
+    'use the number of failed logins that blocks a client address for 15 minutes, such as 50',
+  ),
+  BENCHMARK_FLOOR: bool('use true or false'),
 });
 
 const DEFAULTS: Record<string, string> = {
@@ -139,6 +150,9 @@ const DEFAULTS: Record<string, string> = {
   SENDER_NAME: 'Guichet',
   USE_TLS: 'true',
   VERIFY_SSL: 'true',
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: '5',
+  LOGIN_MAX_FAILURES_PER_ADDRESS: '50',
+  BENCHMARK_FLOOR: 'false',
 };
 
 const SECRET_NAMES = Object.keys(schema.shape);
@@ -207,6 +221,16 @@ export interface Config {
     outboxDir: string;
   };
   firstAdmin: { email: string; password: string } | null;
+  /** Failed logins before an account, or a client address, is blocked for 15 minutes. */
+  loginThrottle: { perAccount: number; perAddress: number };
+  /**
+   * Serve GET /bench/floor, the benchmark's yardstick (`npm run bench`): a page that only
+   * loads the session and renders a tiny template. Off unless BENCHMARK_FLOOR is set, so a
+   * normal install exposes no route that serves no user; it is allowed in production because
+   * the benchmark measures the production setup, and harmless there (it shows the viewer's
+   * own name and costs less than any real page).
+   */
+  benchmarkFloor: boolean;
 }
 
 function parseTrustProxy(v: string): boolean | number | string {
@@ -321,6 +345,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       v.ADMIN_EMAIL && v.ADMIN_PASSWORD
         ? { email: v.ADMIN_EMAIL, password: v.ADMIN_PASSWORD }
         : null,
+    loginThrottle: {
+      perAccount: v.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      perAddress: v.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    },
+    benchmarkFloor: v.BENCHMARK_FLOOR,
   });
 }
 

@@ -8,8 +8,7 @@ import { prepareFirstRun } from './auth/auth.service';
 import { type Config, loadConfigOrExit } from './config';
 import { openDatabase } from './db/database';
 import { describeApplied, migrateLatest } from './db/migrate';
-import { migrateWorker, startWorker } from './jobs/worker';
-import type { Runner } from 'graphile-worker';
+import { migrateWorker, startWorker, type JobRunner } from './jobs/worker';
 import { createLogger, prettyAvailable, type Logger } from './logger';
 import { createMailer } from './notifications/mailer';
 import { createOutbox } from './notifications/outbox';
@@ -54,7 +53,7 @@ async function main(): Promise<void> {
   for (const pool of [sessionPool, workerPool]) {
     pool.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost'));
   }
-  let worker: Runner | null = null;
+  let worker: JobRunner | null = null;
   const mailer = createMailer(config, logger);
   const outbox = createOutbox(config, paths.views);
 

@@ -1,6 +1,9 @@
 import { Router } from 'express';
 import type { Knex } from 'knex';
+import { historyOf } from '../audit/audit.repo';
+import { describeAudit } from '../audit/describe';
 import * as repo from '../categories/categories.repo';
+import type { TFunction } from '../i18n';
 import * as service from '../categories/categories.service';
 import { AppError, BadRequest, NotFound } from '../http/errors';
 import { flash } from '../http/flash';
@@ -28,6 +31,12 @@ export function adminCategoryRoutes({ db }: { db: Knex }): Router {
   router.use('/admin/categories', requireRole('admin'));
 
   const formLocals = async () => ({ assignees: await repo.listAssignees(db) });
+  /** The edit page: the form's options and who changed what on this category. */
+  const editLocals = async (category: repo.Category, t: TFunction) => ({
+    category,
+    ...(await formLocals()),
+    history: describeAudit(await historyOf(db, 'category', category.id), t),
+  });
 
   async function loadCategory(rawId: unknown): Promise<repo.Category> {
     const id = idParam.safeParse(rawId);
@@ -72,7 +81,11 @@ export function adminCategoryRoutes({ db }: { db: Knex }): Router {
       default_assignee_id: category.defaultAssigneeId ?? '',
       active: category.active,
     };
-    res.render('admin/categories/edit', { category, values, errors: {}, ...(await formLocals()) });
+    res.render('admin/categories/edit', {
+      ...(await editLocals(category, res.locals.t)),
+      values,
+      errors: {},
+    });
   });
 
   // POST /admin/categories/:id: rename, change the default assignee, (de)activate
@@ -82,17 +95,15 @@ export function adminCategoryRoutes({ db }: { db: Knex }): Router {
     const values = { ...req.body, active: req.body?.active === '1' };
     const parsed = editCategorySchema.safeParse(req.body ?? {});
     if (!parsed.success) {
-      return renderFormErrors(res, view, values, fieldErrors(parsed.error), {
-        category,
-        ...(await formLocals()),
-      });
+      const locals = await editLocals(category, res.locals.t);
+      return renderFormErrors(res, view, values, fieldErrors(parsed.error), locals);
     }
     try {
       await service.editCategory(db, req.user!, category.id, parsed.data);
     } catch (err) {
       const errors = serviceFieldErrors(err);
       if (!errors) throw err;
-      return renderFormErrors(res, view, values, errors, { category, ...(await formLocals()) });
+      return renderFormErrors(res, view, values, errors, await editLocals(category, res.locals.t));
     }
     flash(req, 'success', 'categories.flash.updated', { name: parsed.data.name });
     res.redirect('/admin/categories');

@@ -8,6 +8,9 @@ import { requireRole } from '../http/guards';
 import { fieldErrors, fields, renderFormErrors, validateBody } from '../http/validate';
 import type { Outbox } from '../notifications/outbox';
 import { ROLES } from '../users/users.repo';
+import { historyOf } from '../audit/audit.repo';
+import { describeAudit } from '../audit/describe';
+import type { TFunction } from '../i18n';
 import * as repo from '../users/users.repo';
 import * as service from '../users/users.service';
 import { createUserSchema, editUserSchema, userFilterSchema } from './users.schemas';
@@ -31,6 +34,13 @@ export function adminUserRoutes({ db, config, outbox, clock }: AdminUserDeps): R
     clock,
   };
   router.use('/admin', requireRole('admin'));
+
+  /** What the edit page shows beside the form: the account and who changed what on it. */
+  const editLocals = async (user: repo.User, t: TFunction) => ({
+    user,
+    roles: ROLES,
+    history: describeAudit(await historyOf(db, 'user', user.id), t),
+  });
 
   // GET /admin/users: every account, with a search and a role filter
   router.get('/admin/users', async (req, res) => {
@@ -76,7 +86,11 @@ export function adminUserRoutes({ db, config, outbox, clock }: AdminUserDeps): R
     const id = idParam.safeParse(req.params.id);
     const user = id.success ? await repo.findById(db, id.data) : null;
     if (!user) throw new NotFound();
-    res.render('admin/users/edit', { user, values: user, errors: {}, roles: ROLES });
+    res.render('admin/users/edit', {
+      ...(await editLocals(user, res.locals.t)),
+      values: user,
+      errors: {},
+    });
   });
 
   // POST /admin/users/:id: change name, email, role, active flag or password
@@ -88,14 +102,16 @@ export function adminUserRoutes({ db, config, outbox, clock }: AdminUserDeps): R
     const values = { ...req.body, password: '', active: req.body?.active === '1' };
     const parsed = editUserSchema.safeParse(req.body ?? {});
     if (!parsed.success) {
-      return renderFormErrors(res, view, values, fieldErrors(parsed.error), { user, roles: ROLES });
+      const locals = await editLocals(user, res.locals.t);
+      return renderFormErrors(res, view, values, fieldErrors(parsed.error), locals);
     }
     try {
       await service.editUser(db, req.user!, user.id, parsed.data);
     } catch (err) {
       if (err instanceof AppError && (err.status === 409 || err.status === 422)) {
         const field = err.status === 409 ? 'email' : '_form';
-        return renderFormErrors(res, view, values, { [field]: err.code }, { user, roles: ROLES });
+        const locals = await editLocals(user, res.locals.t);
+        return renderFormErrors(res, view, values, { [field]: err.code }, locals);
       }
       throw err;
     }

@@ -18,10 +18,20 @@ interface AuthDeps {
   secureCookies: boolean;
 }
 
-/** Logs a user in: passport regenerates the session id, which defeats session fixation. */
-export function logIn(req: Request, user: Express.User): Promise<void> {
-  return new Promise((resolve, reject) =>
+/**
+ * Logs a user in: passport regenerates the session id, which defeats session fixation. The new
+ * session gets its CSRF secret and is saved before the caller redirects: a browser follows the
+ * redirect as soon as the headers arrive, and the page it loads would otherwise make a secret
+ * of its own that this request's end-of-request save, still on its way, could overwrite; the
+ * next form would then be refused as expired.
+ */
+export async function logIn(req: Request, user: Express.User): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
     req.logIn(user, (err) => (err ? reject(err) : resolve())),
+  );
+  req.csrfToken();
+  await new Promise<void>((resolve, reject) =>
+    req.session.save((err) => (err ? reject(err) : resolve())),
   );
 }
 

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -51,8 +52,8 @@ export class Throttle {
   /** Seconds to wait before trying again, or 0 when allowed. */
   async check(account: string, address: string): Promise<number> {
     const [a, b] = await Promise.all([
-      this.byAccount.get(account.toLowerCase()),
-      this.byAddress.get(address),
+      this.byAccount.get(keyOf(account.toLowerCase())),
+      this.byAddress.get(keyOf(address)),
     ]);
     const blocked = [
       [a, this.byAccount.points],
@@ -67,14 +68,25 @@ export class Throttle {
 
   async fail(account: string, address: string): Promise<void> {
     await Promise.all([
-      this.byAccount.consume(account.toLowerCase()).catch(rethrowUnlessLimited),
-      this.byAddress.consume(address).catch(rethrowUnlessLimited),
+      this.byAccount.consume(keyOf(account.toLowerCase())).catch(rethrowUnlessLimited),
+      this.byAddress.consume(keyOf(address)).catch(rethrowUnlessLimited),
     ]);
   }
 
   async reset(account: string): Promise<void> {
-    await this.byAccount.delete(account.toLowerCase());
+    await this.byAccount.delete(keyOf(account.toLowerCase()));
   }
+}
+
+/**
+ * The counter's key: the value itself, readable in the table, unless it is long (an email may
+ * have 254 characters, a forwarded address anything), since `rate_limits.key` holds 255 with
+ * its prefix: then a hash of it.
+ */
+function keyOf(value: string): string {
+  return value.length <= 100
+    ? value
+    : `sha256:${crypto.createHash('sha256').update(value).digest('hex')}`;
 }
 
 function rethrowUnlessLimited(err: unknown): void {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { activation, changes, recordAudit } from '../audit/audit.repo';
 import { AppError, Forbidden, NotFound } from '../http/errors';
 import type { Role } from '../users/users.repo';
 import * as repo from './categories.repo';
@@ -32,7 +33,16 @@ export async function createCategory(
   assertAdmin(actor);
   return db.transaction(async (trx) => {
     await checkAssignee(trx, input.defaultAssigneeId);
-    return repo.insertCategory(trx, input);
+    const category = await repo.insertCategory(trx, input);
+    await recordAudit(trx, actor.id, [
+      {
+        action: 'category.created',
+        subjectType: 'category',
+        subjectId: category.id,
+        to: category.name,
+      },
+    ]);
+    return category;
   });
 }
 
@@ -48,9 +58,19 @@ export async function editCategory(
 ): Promise<void> {
   assertAdmin(actor);
   await db.transaction(async (trx) => {
-    if (!(await repo.findCategory(trx, id))) throw new NotFound();
+    const before = await repo.findCategory(trx, id);
+    if (!before) throw new NotFound();
     await checkAssignee(trx, input.defaultAssigneeId);
     await repo.updateCategory(trx, id, input);
+    const after = await repo.findCategory(trx, id);
+    if (!after) throw new NotFound();
+    await recordAudit(trx, actor.id, [
+      ...changes('category', id, before, after, {
+        name: 'category.renamed',
+        defaultAssigneeName: 'category.default_assignee_changed',
+      }),
+      ...activation('category', id, before, after),
+    ]);
   });
 }
 
@@ -73,6 +93,15 @@ export async function moveCategory(
     const to = direction === 'up' ? from - 1 : from + 1;
     if (to < 0 || to >= order.length) return false;
     [order[from], order[to]] = [order[to], order[from]];
+    await recordAudit(trx, actor.id, [
+      {
+        action: 'category.moved',
+        subjectType: 'category',
+        subjectId: id,
+        from: from + 1,
+        to: to + 1,
+      },
+    ]);
     for (const [index, c] of order.entries()) {
       if (c.position !== index + 1) await repo.updateCategory(trx, c.id, { position: index + 1 });
     }

@@ -26,6 +26,8 @@ export interface EmbeddedPostgresOptions {
   secretFile: string;
   /** Extra `-c name=value` server settings (tests turn fsync off). */
   settings?: Record<string, string>;
+  /** A fixed port instead of the first free one: a server restarted on it comes back where its clients expect it. */
+  port?: number;
   log?: (line: string) => void;
 }
 
@@ -325,7 +327,7 @@ export async function startEmbeddedPostgres(
     assertReachable(dataDir, as, 'the data directory');
   }
 
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
     unix_socket_directories: '',

@@ -25,3 +25,20 @@ export function healthRoutes({ db }: { db: Knex }): Router {
 
   return router;
 }
+
+/**
+ * The benchmark's floor (BENCHMARK_FLOOR=true only): mounted right after the session and
+ * passport middleware, it pays what every logged-in page pays (cookie check, session row,
+ * user row, session touch) and renders a tiny template, so `npm run bench` can show each
+ * page's throughput as a share of it.
+ */
+export function benchmarkFloorRoutes(): Router {
+  const router = Router();
+
+  // GET /bench/floor: the session lookup and a tiny template, nothing else
+  router.get('/bench/floor', (req, res) => {
+    res.set('Cache-Control', 'no-store').render('health/floor', { name: req.user?.name ?? '' });
+  });
+
+  return router;
+}

@@ -1,12 +1,13 @@
 import { Router } from 'express';
 import { requireUser } from '../http/guards';
+import { isStaff } from '../tickets/workflow';
 
 export function homeRoutes(): Router {
   const router = Router();
 
-  // GET /: everyone starts on their ticket list (the queue for staff)
-  router.get('/', requireUser, (_req, res) => {
-    res.redirect('/tickets');
+  // GET /: technicians and admins start on the dashboard, employees on their ticket list
+  router.get('/', requireUser, (req, res) => {
+    res.redirect(isStaff(req.user!) ? '/dashboard' : '/tickets');
   });
 
   return router;

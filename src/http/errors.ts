@@ -27,6 +27,12 @@ export class NotFound extends AppError {
   }
 }
 
+export class PayloadTooLarge extends AppError {
+  constructor(code = 'errors.too_large', details?: Record<string, unknown>) {
+    super(413, code, details);
+  }
+}
+
 export class Conflict extends AppError {
   constructor(code = 'errors.conflict', details?: Record<string, unknown>) {
     super(409, code, details);

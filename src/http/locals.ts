@@ -13,14 +13,19 @@ const RELATIVE_UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 
 /** View helpers that depend on the viewer's language and the server's time zone. */
 export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const lang = req.locale === 'fr' ? 'fr-FR' : 'en-GB';
-    const dateTime = new Intl.DateTimeFormat(lang, {
+  // Built once per language: an Intl formatter costs more to create than a page's dates to format.
+  const formatters = (lang: string) => ({
+    dateTime: new Intl.DateTimeFormat(lang, {
       dateStyle: 'medium',
       timeStyle: 'short',
       timeZone: config.timeZone,
-    });
-    const relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+    }),
+    relative: new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }),
+    day: new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }),
+  });
+  const byLang = { 'fr-FR': formatters('fr-FR'), 'en-GB': formatters('en-GB') };
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const { dateTime, relative, day } = byLang[req.locale === 'fr' ? 'fr-FR' : 'en-GB'];
     res.locals.currentUser = req.user ?? null;
     res.locals.currentPath = req.originalUrl;
     res.locals.formatDateTime = (d: Date | string | null) =>
@@ -35,6 +40,8 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
       }
       return '';
     };
+    // A calendar day (YYYY-MM-DD), the same in every time zone.
+    res.locals.formatDay = (d: string) => day.format(new Date(`${d}T12:00:00Z`));
     res.locals.isoDate = (d: Date | string | null) => (d ? new Date(d).toISOString() : '');
     // Search excerpts mark matches with \u0001…\u0002; the view escapes each piece.
     res.locals.highlight = (snippet: string) =>

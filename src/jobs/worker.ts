@@ -16,6 +16,7 @@ import {
 } from '../notifications/delivery';
 import type { Mailer } from '../notifications/mailer';
 import type { Outbox } from '../notifications/outbox';
+import { loadSettings } from '../settings/settings.repo';
 import { autoCloseResolved } from '../tickets/tickets.service';
 
 export interface JobDeps {
@@ -35,14 +36,11 @@ export interface JobDeps {
  */
 export function taskList(deps: JobDeps): TaskList {
   return {
-    // Closes resolved tickets after AUTO_CLOSE_DAYS; recorded as done by the system.
+    // Closes resolved tickets after the delay set on /admin/settings (AUTO_CLOSE_DAYS by
+    // default); recorded as done by the system.
     auto_close_tickets: async () => {
-      const closed = await autoCloseResolved(
-        deps.db,
-        deps.clock(),
-        deps.autoCloseDays,
-        deps.outbox,
-      );
+      const { autoCloseDays } = await loadSettings(deps.db, { autoCloseDays: deps.autoCloseDays });
+      const closed = await autoCloseResolved(deps.db, deps.clock(), autoCloseDays, deps.outbox);
       if (closed.length)
         deps.logger.info({ tickets: closed }, `auto-closed ${closed.length} resolved ticket(s)`);
     },
@@ -84,7 +82,7 @@ function workerLogger(logger: Logger): WorkerLogger {
   });
 }
 
-export async function startWorker(deps: JobDeps & { pgPool: pg.Pool }): Promise<Runner> {
+async function startRunner(deps: JobDeps & { pgPool: pg.Pool }): Promise<Runner> {
   const runner = await run({
     pgPool: deps.pgPool,
     taskList: taskList(deps),
@@ -97,6 +95,62 @@ export async function startWorker(deps: JobDeps & { pgPool: pg.Pool }): Promise<
   // Whatever was left undelivered when the last process stopped goes out now.
   await runner.addJob('mail_sweeper', {}, { jobKey: 'mail_sweeper_startup' });
   return runner;
+}
+
+/** The job queue running in this process. */
+export interface JobRunner {
+  stop(): Promise<void>;
+}
+
+const RESTART_DELAY_MS = 1000;
+
+/**
+ * Starts the job queue and keeps it running. graphile-worker 0.16 does not replace a worker
+ * that died: when the database goes away while a job runs, the worker cannot record the job's
+ * outcome, exits, and the process would run no job again (no email sent) until restarted. On
+ * such a fatal error the runner is stopped and a new one started as soon as the database
+ * answers; its start-up sweep queues the emails that were waiting.
+ */
+export async function startWorker(deps: JobDeps & { pgPool: pg.Pool }): Promise<JobRunner> {
+  let runner = await startRunner(deps);
+  let stopping = false;
+  let restarting: Promise<void> | null = null;
+
+  const restart = () => {
+    restarting ??= (async () => {
+      deps.logger.warn('a job worker lost the database; restarting the job queue');
+      // A stop that waits on the database must not hold the restart forever.
+      await Promise.race([
+        runner.stop().catch(() => undefined),
+        new Promise((r) => setTimeout(r, 10000).unref()),
+      ]);
+      while (!stopping) {
+        try {
+          runner = await startRunner(deps);
+          watch(runner);
+          deps.logger.info('job queue running again');
+          break;
+        } catch (err) {
+          deps.logger.warn({ err }, 'job queue cannot start yet; trying again');
+          await new Promise((r) => setTimeout(r, RESTART_DELAY_MS));
+        }
+      }
+    })().finally(() => (restarting = null));
+  };
+  const watch = (r: Runner) =>
+    r.events.on('worker:fatalError', () => {
+      // The other worker of a runner already replaced may fail too: nothing more to do.
+      if (!stopping && r === runner) restart();
+    });
+  watch(runner);
+
+  return {
+    async stop() {
+      stopping = true;
+      await restarting;
+      await runner.stop();
+    },
+  };
 }
 
 /** Installs or upgrades the queue's own schema (`graphile_worker`). */

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isDatabaseUnavailable } from '../http/errors';
 import type { Logger } from '../logger';
 import { describeError, isTemporary, type Mailer } from './mailer';
 
@@ -17,6 +18,27 @@ export const DEFAULT_DELIVERY: DeliveryOptions = {
 };
 
 const MAX_BACKOFF_MS = 30 * 60_000;
+/** How long the outcome of a send is retried while the database is unreachable (see record). */
+const RECORD_PATIENCE_MS = 60_000;
+
+/**
+ * Writes what became of a row this process tried to send. The process knows the outcome; if
+ * the database is away for a moment (a restart), the write is tried again for up to a minute
+ * rather than left undone: the row would stay "sending" until the stale-row rule released it
+ * five minutes later, and an email the server had accepted would then go out twice.
+ */
+async function record(work: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + RECORD_PATIENCE_MS;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
+    try {
+      await work();
+      return;
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || Date.now() + wait > deadline) throw err;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
 
 interface NotificationRow {
   id: number;
@@ -91,8 +113,9 @@ export async function deliverKey(
       .returning('*')) as NotificationRow[];
     if (!claimed.length) return; // someone else took it
     const row = claimed[0];
+    let response: string;
     try {
-      const result = await mailer.send({
+      ({ response } = await mailer.send({
         to: { name: row.to_name, address: row.to_email },
         subject: row.subject,
         text: row.text_body,
@@ -100,44 +123,52 @@ export async function deliverKey(
         messageId: row.message_id,
         inReplyTo: row.in_reply_to,
         references: row.references,
-      });
-      await db('notifications')
-        .where({ id: row.id })
-        .update({
-          status: 'sent',
-          sent_at: db.fn.now(),
-          smtp_response: result.response.slice(0, 500),
-          last_error: null,
-          sending_since: null,
-        });
-      // A retry just went through: the server is back, so the others need not wait out
-      // their backoff.
-      if (row.attempts > 1) await wakeRetries(db, opts);
+      }));
     } catch (err) {
       const message = describeError(err);
       if (isTemporary(err) && row.attempts < opts.maxAttempts) {
         const next = new Date(Date.now() + backoff(row.attempts, opts));
-        await db('notifications').where({ id: row.id }).update({
-          status: 'retry',
-          last_error: message,
-          next_attempt_at: next,
-          sending_since: null,
-        });
+        await record(() =>
+          db('notifications').where({ id: row.id }).update({
+            status: 'retry',
+            last_error: message,
+            next_attempt_at: next,
+            sending_since: null,
+          }),
+        );
         logger.warn(
           { notification: row.id, attempt: row.attempts, retryAt: next, error: message },
           'email delivery failed; will retry',
         );
-        await queueDelivery(db, key, next);
+        await record(() => queueDelivery(db, key, next));
         return;
       }
-      await db('notifications')
-        .where({ id: row.id })
-        .update({ status: 'failed', last_error: message, sending_since: null });
+      await record(() =>
+        db('notifications')
+          .where({ id: row.id })
+          .update({ status: 'failed', last_error: message, sending_since: null }),
+      );
       logger.warn(
         { notification: row.id, attempt: row.attempts, error: message },
         'email delivery failed for good',
       );
+      continue;
     }
+    // Sent: from here on a failure is the database's, never a reason to send it again.
+    await record(() =>
+      db('notifications')
+        .where({ id: row.id })
+        .update({
+          status: 'sent',
+          sent_at: db.fn.now(),
+          smtp_response: response.slice(0, 500),
+          last_error: null,
+          sending_since: null,
+        }),
+    );
+    // A retry just went through: the server is back, so the others need not wait out
+    // their backoff.
+    if (row.attempts > 1) await wakeRetries(db, opts);
   }
 }
 

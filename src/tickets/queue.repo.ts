@@ -1,19 +1,27 @@
 import type { Knex } from 'knex';
+import { instants, type DayRange } from '../dashboard/calendar';
 import { joinNames, ticketQuery, toTicket, type Ticket, type TicketRow } from './tickets.repo';
 import { STATUSES, type Priority, type Status } from './workflow';
 
 type Db = Knex | Knex.Transaction;
 
-export const SORTS = ['activity', 'created', 'priority', 'relevance'] as const;
+export const SORTS = ['activity', 'created', 'oldest', 'priority', 'relevance'] as const;
 export type Sort = (typeof SORTS)[number];
 
 export interface QueueFilter {
   statuses: Status[];
   priority?: Priority;
-  categoryId?: number;
+  /** A category, or null for "no category". */
+  categoryId?: number | null;
   /** An id, or the viewer ('me' resolved by the caller), or null for "nobody". */
   assigneeId?: number | null;
   requesterId?: number;
+  /** Calendar days in `timeZone`, both ends included: what the dashboard's figures link to. */
+  created?: Partial<DayRange>;
+  resolved?: Partial<DayRange>;
+  /** The first public reply by staff. */
+  responded?: Partial<DayRange>;
+  timeZone?: string;
   q?: string;
   sort: Sort;
   cursor?: string;
@@ -58,6 +66,7 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d
 const CURSOR_SHAPES: Record<Sort, RegExp[]> = {
   activity: [TIMESTAMP],
   created: [TIMESTAMP],
+  oldest: [TIMESTAMP],
   priority: [/^[0-3]$/, TIMESTAMP],
   relevance: [/^\d{1,6}$/],
 };
@@ -115,13 +124,25 @@ export function applyFilters(
     q.whereIn('t.status', f.statuses);
   }
   if (f.priority) q.where('t.priority', f.priority);
-  if (f.categoryId !== undefined) q.where('t.category_id', f.categoryId);
+  if (f.categoryId === null) q.whereNull('t.category_id');
+  else if (f.categoryId !== undefined) q.where('t.category_id', f.categoryId);
   if (f.assigneeId === null) q.whereNull('t.assignee_id');
   else if (f.assigneeId !== undefined) q.where('t.assignee_id', f.assigneeId);
   if (f.requesterId !== undefined) q.where('t.requester_id', f.requesterId);
+  for (const [key, column] of DATE_COLUMNS) {
+    const { from, until } = instants(f[key] ?? {}, f.timeZone ?? 'UTC');
+    if (from) q.where(column, '>=', from);
+    if (until) q.where(column, '<', until);
+  }
   applySearch(q, f);
   return q;
 }
+
+const DATE_COLUMNS = [
+  ['created', 't.created_at'],
+  ['resolved', 't.resolved_at'],
+  ['responded', 't.first_response_at'],
+] as const;
 
 interface Order {
   /** The sort key columns, as text for the cursor. */
@@ -142,6 +163,11 @@ const ORDERS: Record<Exclude<Sort, 'relevance'>, Order> = {
     after: '(t.created_at, t.id) < (?::timestamptz, ?)',
     orderBy: 't.created_at desc, t.id desc',
   },
+  oldest: {
+    keys: ['t.created_at::text'],
+    after: '(t.created_at, t.id) > (?::timestamptz, ?)',
+    orderBy: 't.created_at asc, t.id asc',
+  },
   priority: {
     keys: ['t.priority_rank::text', 't.created_at::text'],
     after: '(t.priority_rank, t.created_at, t.id) > (?::smallint, ?::timestamptz, ?)',
@@ -153,11 +179,42 @@ const ORDERS: Record<Exclude<Sort, 'relevance'>, Order> = {
 const SEARCH_WINDOW = 5000;
 /** Below this many matches, a search goes straight through the full-text index. */
 const SPARSE_MATCHES = 1000;
+/**
+ * A search the planner expects to match this many times more than a threshold is taken as
+ * frequent without counting (see estimatedMatches); its estimate for a common word is within
+ * a factor of two or so.
+ */
+const FREQUENT_FACTOR = 10;
 
 interface Keyed {
   id: number;
   k0: string;
   k1?: string;
+}
+
+/** The cursor that continues after this row of a keyset order. */
+const cursorAfter = (last: Keyed): Cursor => ({
+  k: [last.k0, ...(last.k1 ? [last.k1] : [])],
+  id: last.id,
+});
+
+/** A range of days holding at most this many tickets is read whole and sorted. */
+const NARROW_RANGE = 100_000;
+/** What the orders' keys and cursors read, all in the date indexes. */
+const RANGE_COLUMNS = ['t.id', 't.last_activity_at', 't.created_at', 't.priority_rank'];
+
+/**
+ * Whether the filters hold a range of days (the dashboard's links) matching at most
+ * NARROW_RANGE tickets, counted from the range's index without ordering.
+ */
+async function narrowRange(db: Db, f: Omit<QueueFilter, 'sort' | 'cursor'>): Promise<boolean> {
+  if (!DATE_COLUMNS.some(([key]) => f[key]?.from || f[key]?.to)) return false;
+  const sample = applyFilters(db('tickets as t'), f)
+    .select(db.raw('1'))
+    .limit(NARROW_RANGE + 1);
+  const row = (await db.from(sample.as('s')).count<{ n: string }[]>('* as n').first()) as
+    { n: string } | undefined;
+  return Number(row?.n ?? 0) <= NARROW_RANGE;
 }
 
 /** Runs a query with only the full-text (bitmap) path open to the planner. */
@@ -170,13 +227,34 @@ function throughIndex<T>(db: Db, work: (trx: Knex.Transaction) => Promise<T>): P
 }
 
 /**
+ * How many tickets the planner expects a search to match under the filters: a hint to pick a
+ * path, never a figure shown. Counting exactly through the full-text index costs what the
+ * matches cost, since a bitmap scan collects all of them before it stops (20 ms for a word in
+ * 60,000 of a million tickets), while the estimate costs a plan. The paths it picks are bounded
+ * whatever it says: a word wrongly taken as frequent costs one window read (matchingIds).
+ */
+async function estimatedMatches(
+  db: Db,
+  f: Omit<QueueFilter, 'sort' | 'cursor'>,
+  opts: { withStatus: boolean },
+): Promise<number> {
+  const { sql, bindings } = applyFilters(db('tickets as t'), f, opts).select(db.raw('1')).toSQL();
+  const result = await db.raw(`explain (format json) ${sql}`, bindings);
+  const plan = (result.rows[0]?.['QUERY PLAN'] as { Plan?: { 'Plan Rows'?: number } }[])?.[0];
+  return Number(plan?.Plan?.['Plan Rows'] ?? 0);
+}
+
+/**
  * Ids of the tickets matching the filters, in the order's sequence after the cursor.
  *
- * A search never leaves the path to the planner's estimate (a rare word estimated as common
+ * A search never leaves the plan to the planner's estimate (a rare word estimated as common
  * would walk the whole table in order). It first counts the matches through the full-text
  * index, stopping at SPARSE_MATCHES: when there are few, it reads them all through that index;
  * when there are many, it looks through the most recent rows of the order, where a frequent
- * word fills the page at once, and uses the index only if that window was not enough.
+ * word fills the page at once, and uses the index only if that window was not enough. A word
+ * the planner expects in far more tickets than SPARSE_MATCHES skips the count (its cost grows
+ * with the matches) and goes to the window at once; if the estimate was wrong, the window
+ * comes back short and the index answers, as above.
  */
 async function matchingIds(
   db: Db,
@@ -195,18 +273,32 @@ async function matchingIds(
     ordered(q, f)
       .select('t.id', ...keys)
       .limit(need) as unknown as Promise<Keyed[]>;
-  if (!f.q) return everything(db('tickets as t'));
+  if (!f.q) {
+    if (!(await narrowRange(db, f))) return everything(db('tickets as t'));
+    // A few days' tickets: read them all from the range's index, then sort. Walking the order
+    // would pass over every newer ticket first (old days have old activity).
+    const inRange = ordered(db('tickets as t'), f).clearOrder().select(RANGE_COLUMNS);
+    return db
+      .withMaterialized('t', inRange)
+      .from('t')
+      .select('t.id', ...keys)
+      .orderByRaw(order.orderBy)
+      .limit(need) as unknown as Promise<Keyed[]>;
+  }
 
-  const probe = await throughIndex(db, async (trx) => {
-    const sample = ordered(trx('tickets as t'), f)
-      .clearOrder()
-      .select('t.id')
-      .limit(SPARSE_MATCHES);
-    const row = await trx.from(sample.as('s')).count<{ n: number }[]>('* as n').first();
-    return Number(row?.n ?? 0);
-  });
-  if (probe < (f.sparseMatches ?? SPARSE_MATCHES))
-    return throughIndex(db, (trx) => everything(trx('tickets as t')));
+  const sparse = f.sparseMatches ?? SPARSE_MATCHES;
+  // A word the planner expects in far more tickets than `sparse` goes to the window at once.
+  if ((await estimatedMatches(db, f, { withStatus: true })) < sparse * FREQUENT_FACTOR) {
+    const probe = await throughIndex(db, async (trx) => {
+      const sample = ordered(trx('tickets as t'), f)
+        .clearOrder()
+        .select('t.id')
+        .limit(SPARSE_MATCHES);
+      const row = await trx.from(sample.as('s')).count<{ n: number }[]>('* as n').first();
+      return Number(row?.n ?? 0);
+    });
+    if (probe < sparse) return throughIndex(db, (trx) => everything(trx('tickets as t')));
+  }
 
   const windowSize = f.searchWindow ?? SEARCH_WINDOW;
   const window = ordered(db('tickets as t'), { ...f, q: undefined })
@@ -257,7 +349,7 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
   } else {
     keyed = await matchingIds(db, f, ORDERS[sort], cursor, PAGE_SIZE + 1);
     more = keyed.length > PAGE_SIZE;
-    next = (last) => ({ k: [last.k0, ...(last.k1 ? [last.k1] : [])], id: last.id });
+    next = cursorAfter;
   }
   keyed = keyed.slice(0, PAGE_SIZE);
 
@@ -289,7 +381,8 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
 /**
  * Tickets per status under the other filters, each count capped at COUNT_CAP + 1 (shown as
  * "1000+"). A search counts one sample of at most COUNT_CAP + 1 matches through the full-text
- * index; past that the per-status numbers are unknown (null) rather than guessed.
+ * index; past that the per-status numbers are unknown (null) rather than guessed. A search the
+ * planner expects to match far more often than that is not sampled at all: it is unknown too.
  */
 export async function statusCounts(
   db: Db,
@@ -298,6 +391,10 @@ export async function statusCounts(
   const f = await withTsQuery(db, filter);
   const out = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number | null>;
   if (f.q) {
+    if ((await estimatedMatches(db, f, { withStatus: false })) >= COUNT_CAP * FREQUENT_FACTOR) {
+      for (const s of STATUSES) out[s] = null;
+      return out;
+    }
     const rows = await throughIndex(db, async (trx) => {
       const sample = applyFilters(trx('tickets as t'), f, { withStatus: false })
         .select('t.status')
@@ -313,16 +410,17 @@ export async function statusCounts(
     if (total > COUNT_CAP) for (const s of STATUSES) out[s] = null;
     return out;
   }
-  const parts = STATUSES.map((status) => {
-    const inner = applyFilters(db('tickets as t'), f, { withStatus: false })
-      .where('t.status', status)
-      .select(db.raw('1'))
-      .limit(COUNT_CAP + 1);
-    return db.raw(`select ?::text as status, count(*)::int as n from (${inner.toQuery()}) x`, [
-      status,
-    ]);
-  });
-  const result = await db.raw(parts.map((p) => p.toQuery()).join(' union all '));
+  // One counting subquery, run once per status: planned once, where a union of five copies
+  // cost the planner more than the counting.
+  const inner = applyFilters(db('tickets as t'), f, { withStatus: false })
+    .whereRaw('t.status = s.status')
+    .select(db.raw('1'))
+    .limit(COUNT_CAP + 1);
+  const result = await db.raw(
+    `select s.status, (select count(*)::int from (${inner.toQuery()}) x) as n
+       from unnest(?::text[]) as s(status)`,
+    [[...STATUSES]],
+  );
   for (const row of result.rows as { status: Status; n: number }[]) out[row.status] = row.n;
   return out;
 }
@@ -350,57 +448,59 @@ export interface ExportRow {
 export async function* exportTickets(
   db: Db,
   filter: Omit<QueueFilter, 'cursor'>,
-  batchSize = 2000,
+  batchSize = 500,
 ): AsyncGenerator<ExportRow[]> {
   const f = await withTsQuery(db, { ...filter, cursor: undefined });
   const order = ORDERS[f.sort === 'relevance' ? 'activity' : f.sort];
   let cursor: Cursor | null = null;
   for (;;) {
-    const query = (q: Knex.QueryBuilder) => {
-      applyFilters(q, f);
-      if (cursor) q.whereRaw(order.after, [...cursor.k, cursor.id]);
-      return joinNames(q)
-        .select(
-          't.id',
-          't.title',
-          't.status',
-          't.priority',
-          'c.name as category',
-          'r.name as requester',
-          'r.email as requester_email',
-          'a.name as assignee',
-          't.created_at',
-          't.last_activity_at',
-          't.first_response_at',
-          't.resolved_at',
-          't.closed_at',
-          ...order.keys.map((k, i) => db.raw(`${k} as k${i}`)),
-        )
-        .orderByRaw(order.orderBy)
-        .limit(batchSize) as unknown as Promise<Record<string, unknown>[]>;
-    };
-    // A search reads through the full-text index (see matchingIds); filters alone use the order's index.
-    const rows = f.q
-      ? await throughIndex(db, (trx) => query(trx('tickets as t')))
-      : await query(db('tickets as t'));
-    if (!rows.length) return;
-    yield rows.map((r) => ({
-      id: r.id as number,
-      title: r.title as string,
-      status: r.status as Status,
-      priority: r.priority as Priority,
-      category: r.category as string | null,
-      requester: r.requester as string,
-      requesterEmail: r.requester_email as string,
-      assignee: r.assignee as string | null,
-      createdAt: r.created_at as Date,
-      lastActivityAt: r.last_activity_at as Date,
-      firstResponseAt: r.first_response_at as Date | null,
-      resolvedAt: r.resolved_at as Date | null,
-      closedAt: r.closed_at as Date | null,
-    }));
-    if (rows.length < batchSize) return;
-    const last = rows[rows.length - 1];
-    cursor = { k: order.keys.map((_, i) => String(last[`k${i}`])), id: last.id as number };
+    // The same tickets in the same order as the queue's pages, a batch at a time.
+    const keyed = await matchingIds(db, f, order, cursor, batchSize);
+    if (!keyed.length) return;
+    const rows = (await joinNames(db('tickets as t'))
+      .whereIn(
+        't.id',
+        keyed.map((k) => k.id),
+      )
+      .select(
+        't.id',
+        't.title',
+        't.status',
+        't.priority',
+        'c.name as category',
+        'r.name as requester',
+        'r.email as requester_email',
+        'a.name as assignee',
+        't.created_at',
+        't.last_activity_at',
+        't.first_response_at',
+        't.resolved_at',
+        't.closed_at',
+      )) as Record<string, unknown>[];
+    const byId = new Map(rows.map((r) => [r.id as number, r]));
+    yield keyed.flatMap((k) => {
+      const r = byId.get(k.id);
+      if (!r) return []; // deleted since the ids were read
+      return [
+        {
+          id: r.id as number,
+          title: r.title as string,
+          status: r.status as Status,
+          priority: r.priority as Priority,
+          category: r.category as string | null,
+          requester: r.requester as string,
+          requesterEmail: r.requester_email as string,
+          assignee: r.assignee as string | null,
+          createdAt: r.created_at as Date,
+          lastActivityAt: r.last_activity_at as Date,
+          firstResponseAt: r.first_response_at as Date | null,
+          resolvedAt: r.resolved_at as Date | null,
+          closedAt: r.closed_at as Date | null,
+        },
+      ];
+    });
+    if (keyed.length < batchSize) return;
+    const last = keyed[keyed.length - 1];
+    cursor = cursorAfter(last);
   }
 }

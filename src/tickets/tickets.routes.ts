@@ -63,6 +63,9 @@ function ticketId(req: Request): number {
   return parsed.data;
 }
 
+/** The queue's date filters, each a pair of `<key>_from` / `<key>_to` days. */
+const DATE_FILTERS = ['created', 'resolved', 'responded'] as const;
+
 const viewerOf = (req: Request): Viewer => ({ id: req.user!.id, role: req.user!.role });
 
 /** Query string of the queue with some filters replaced; used by tabs, sorts and paging. */
@@ -86,11 +89,17 @@ function queueUrl(query: QueueQuery, over: Partial<Record<keyof QueueQuery, unkn
 function filterFor(
   viewer: Viewer,
   query: QueueQuery,
+  timeZone: string,
 ): Omit<QueueFilter, 'sort' | 'cursor' | 'statuses'> {
   const staff = isStaff(viewer);
+  const range = (from?: string, to?: string) => (staff && (from || to) ? { from, to } : undefined);
   return {
     priority: staff ? query.priority : undefined,
-    categoryId: staff ? query.category : undefined,
+    categoryId: !staff ? undefined : query.category === 'none' ? null : query.category,
+    created: range(query.created_from, query.created_to),
+    resolved: range(query.resolved_from, query.resolved_to),
+    responded: range(query.responded_from, query.responded_to),
+    timeZone,
     assigneeId: !staff
       ? undefined
       : query.assignee === 'me'
@@ -150,7 +159,7 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
     }
     const staff = isStaff(viewer);
     // Resolved once here, the search is not turned into a tsquery again by each query below.
-    const base = await withTsQuery(db, filterFor(viewer, query));
+    const base = await withTsQuery(db, filterFor(viewer, query, config.timeZone));
     const sort = query.sort ?? (base.q ? 'relevance' : 'activity');
 
     if (!staff && !query.status.length && !base.q) {
@@ -181,6 +190,13 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
       categories: categoryList,
       assignees,
       urlWith: (over: Partial<Record<keyof QueueQuery, unknown>>) => queueUrl(query, over),
+      dateRanges: DATE_FILTERS.flatMap((key) => {
+        const from = query[`${key}_from`];
+        const to = query[`${key}_to`];
+        if (!from && !to) return [];
+        const removeUrl = queueUrl(query, { [`${key}_from`]: undefined, [`${key}_to`]: undefined });
+        return [{ key, from, to, removeUrl }];
+      }),
       nextUrl: page.nextCursor ? queueUrl(query, { cursor: page.nextCursor }) : null,
       firstUrl: query.cursor ? queueUrl(query, {}) : null,
     });
@@ -192,7 +208,7 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
     const query = queueQuerySchema.parse(req.query);
     const sep = csvSeparator(req.query.sep, req.locale);
     const filter = {
-      ...filterFor(viewer, query),
+      ...filterFor(viewer, query, config.timeZone),
       statuses: query.status,
       sort: query.sort ?? 'activity',
     };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isDay } from '../dashboard/calendar';
 import { fields } from '../http/validate';
 import { SORTS } from './queue.repo';
 import { PRIORITIES, STATUSES } from './workflow';
@@ -71,13 +72,19 @@ const idOrUndefined = (v: unknown) => {
   return typeof s === 'string' && /^\d{1,15}$/.test(s) ? Number(s) : undefined;
 };
 
+/** A calendar day, YYYY-MM-DD; anything else is ignored. */
+const day = z.preprocess((v) => (isDay(one(v)) ? one(v) : undefined), z.string().optional());
+
 export const queueQuerySchema = z.object({
   status: z.preprocess(
     (v) => many(v).flatMap((s) => (typeof s === 'string' ? s.split(',') : [])),
     z.array(z.string()).transform((list) => STATUSES.filter((s) => list.includes(s))),
   ),
   priority: z.preprocess(one, priority.optional().catch(undefined)),
-  category: z.preprocess(idOrUndefined, z.number().optional()),
+  category: z.preprocess(
+    (v) => (one(v) === 'none' ? 'none' : idOrUndefined(v)),
+    z.union([z.literal('none'), z.number()]).optional(),
+  ),
   assignee: z.preprocess(
     (v) => {
       const s = one(v);
@@ -86,6 +93,12 @@ export const queueQuerySchema = z.object({
     z.union([z.literal('me'), z.literal('none'), z.number()]).optional(),
   ),
   requester: z.preprocess(idOrUndefined, z.number().optional()),
+  created_from: day,
+  created_to: day,
+  resolved_from: day,
+  resolved_to: day,
+  responded_from: day,
+  responded_to: day,
   q: z.preprocess(
     (v) => (typeof one(v) === 'string' ? (one(v) as string).trim().slice(0, 200) : undefined),
     z.string().optional(),

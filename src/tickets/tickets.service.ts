@@ -97,9 +97,12 @@ async function namesFor(db: Knex, timeline: events.TicketEvent[]): Promise<Ticke
       .flatMap((e) => [e.fromValue, e.toValue])
       .filter((v): v is string => v !== null)
       .map(Number);
+  const userIds = ids('ticket.assigned');
+  const categoryIds = ids('ticket.category_changed');
+  // Most timelines name nobody: no query then (an empty IN list is still a round trip).
   const [userRows, categoryRows] = await Promise.all([
-    db('users').whereIn('id', ids('ticket.assigned')).select('id', 'name'),
-    db('categories').whereIn('id', ids('ticket.category_changed')).select('id', 'name'),
+    userIds.length ? db('users').whereIn('id', userIds).select('id', 'name') : [],
+    categoryIds.length ? db('categories').whereIn('id', categoryIds).select('id', 'name') : [],
   ]);
   return {
     users: Object.fromEntries(userRows.map((u) => [String(u.id), u.name])),

@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import FileType from 'file-type';
 import multer from 'multer';
+import { BadRequest, PayloadTooLarge } from '../http/errors';
+import { dropNulBytes } from '../http/nul-bytes';
 
 /** At most this many files in one submission. */
 export const MAX_FILES_PER_SUBMIT = 10;
@@ -41,13 +43,14 @@ export class UploadError extends Error {
 
 /**
  * Keeps what a person would recognise of a file name: no path, no control characters, no
- * characters that break a Content-Disposition header, 200 characters at most.
+ * characters that break a Content-Disposition header, no bidirectional overrides (which make
+ * "facture\u202Efdp.exe" read as "factureexe.pdf"), 200 characters at most.
  */
 export function cleanFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
   const cleaned = base
     // eslint-disable-next-line no-control-regex -- removing control characters is the point
-    .replace(/[\u0000-\u001f\u007f"]/g, '')
+    .replace(/[\u0000-\u001f\u007f"\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/^\.+/, '')
     .trim()
     .slice(0, 200);
@@ -81,7 +84,10 @@ export function uploadMiddleware(opts: { uploadDir: string; maxBytes: number; fi
   // which shows the same form again with what was typed and a message by the file field.
   return (req: Request, res: Response, next: NextFunction) => {
     upload(req, res, (err?: unknown) => {
-      if (!err) return next();
+      if (!err) {
+        dropNulBytes(req.body);
+        return next();
+      }
       const files = (req.files as Express.Multer.File[] | undefined) ?? [];
       void discard(files.map((f) => f.path));
       if (err instanceof multer.MulterError) {
@@ -93,7 +99,12 @@ export function uploadMiddleware(opts: { uploadDir: string; maxBytes: number; fi
           res.locals.uploadError = new UploadError('too_many');
           return next();
         }
+        // Far past what the form sends (a 1 MB field, 50 fields): a plain 413 or 400 page.
+        return next(err.code === 'LIMIT_FIELD_VALUE' ? new PayloadTooLarge() : new BadRequest());
       }
+      // A body busboy cannot parse (no boundary, malformed part header, cut short) is the
+      // client's mistake; errors of the disk carry an errno and stay server errors.
+      if (err instanceof Error && !('errno' in err)) return next(new BadRequest());
       next(err);
     });
   };

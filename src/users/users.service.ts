@@ -3,6 +3,7 @@ import type { Locale } from '../config';
 import { hashPassword, verifyPassword } from '../auth/passwords';
 import { expireUnused } from '../auth/password-tokens';
 import { sendInvitation, type AccountLinkDeps } from '../auth/password-reset.service';
+import { activation, changes, recordAudit } from '../audit/audit.repo';
 import { AppError, NotFound } from '../http/errors';
 import * as repo from './users.repo';
 
@@ -28,7 +29,7 @@ interface Actor {
  */
 export async function createUser(
   db: Knex,
-  _actor: Actor,
+  actor: Actor,
   input: {
     name: string;
     email: string;
@@ -51,6 +52,9 @@ export async function createUser(
       passwordHash,
     });
     if (!passwordHash) await sendInvitation(trx, links, user);
+    await recordAudit(trx, actor.id, [
+      { action: 'user.created', subjectType: 'user', subjectId: user.id, to: user.role },
+    ]);
     return user;
   });
 }
@@ -84,6 +88,17 @@ export async function editUser(
       active: input.active,
       passwordHash,
     });
+    await recordAudit(trx, actor.id, [
+      ...changes('user', id, user, updated, {
+        name: 'user.name_changed',
+        email: 'user.email_changed',
+        role: 'user.role_changed',
+      }),
+      ...activation('user', id, user, updated),
+      ...(passwordHash
+        ? [{ action: 'user.password_set' as const, subjectType: 'user' as const, subjectId: id }]
+        : []),
+    ]);
     if (!input.active && user.active) await repo.deleteSessions(trx, id);
     else if (passwordHash && id !== actor.id) await repo.deleteSessions(trx, id);
     // A link sent to a mistyped address, or to someone who left, must not outlive the fix.

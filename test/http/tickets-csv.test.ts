@@ -155,4 +155,25 @@ describe('CSV export', () => {
     const page = await staff.get('/tickets?status=new&priority=normal');
     expect(page.text).toContain('href="/tickets.csv?status=new&amp;priority=normal"');
   });
+
+  test('when the queue is filtered by creation days (Paris time), then the page says so and the export follows', async () => {
+    // The 23 tickets were created on 1 November between 09:00 and 09:22 in Paris.
+    const sameDay = '/tickets.csv?created_from=2026-11-01&created_to=2026-11-01';
+    expect(parse((await csv(staff, sameDay)).text.slice(1), ';').slice(1)).toHaveLength(23);
+    const later = '/tickets.csv?created_from=2026-11-02';
+    expect(parse((await csv(staff, later)).text.slice(1), ';').slice(1)).toHaveLength(0);
+    // Not a day: ignored, like any unknown filter value.
+    const junk = "/tickets.csv?created_from=2026-11-02'--";
+    expect(parse((await csv(staff, junk)).text.slice(1), ';').slice(1)).toHaveLength(23);
+
+    const page = await staff.get(
+      '/tickets?created_from=2026-11-01&created_to=2026-11-01&status=new',
+    );
+    expect(page.text).toContain('Créés du 1 nov. 2026 au 1 nov. 2026');
+    expect(page.text).toContain('<input type="hidden" name="created_from" value="2026-11-01">');
+    expect(page.text).toContain('href="/tickets?status=new">Retirer');
+    expect(page.text).toContain(
+      'href="/tickets.csv?status=new&amp;created_from=2026-11-01&amp;created_to=2026-11-01"',
+    );
+  });
 });

@@ -114,4 +114,17 @@ describe('config', () => {
       loadConfig({ ADMIN_EMAIL: 'boss@example.com', ADMIN_PASSWORD: 'long-enough-pw' }).firstAdmin,
     ).toEqual({ email: 'boss@example.com', password: 'long-enough-pw' });
   });
+
+  test('when the login limits are unset, raised or junk, then 5 and 50 apply, the new values, or a refusal', () => {
+    expect(loadConfig({}, '/srv/guichet').loginThrottle).toEqual({ perAccount: 5, perAddress: 50 });
+    expect(
+      loadConfig(
+        { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000', LOGIN_MAX_FAILURES_PER_ADDRESS: '20000' },
+        '/srv/guichet',
+      ).loginThrottle,
+    ).toEqual({ perAccount: 1000, perAddress: 20000 });
+    expect(problemsOf({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '0' })[0]).toMatch(
+      /^LOGIN_MAX_FAILURES_PER_ACCOUNT: /,
+    );
+  });
 });
