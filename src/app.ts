@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
-import connectPgSimple from 'connect-pg-simple';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import session from 'express-session';
@@ -27,6 +26,7 @@ import { errorHandler, lateErrorHandler, notFound } from './http/error-handler';
 import { exposeFlash, saveFlashBeforeRedirect } from './http/flash';
 import { dropNulBytesFromBody, parseQuery } from './http/nul-bytes';
 import { viewHelpers } from './http/locals';
+import { pgSessionStore } from './http/session-store';
 import { applyUserLocale, resolveLocale } from './http/locale';
 import type { Logger } from './logger';
 import type { Mailer } from './notifications/mailer';
@@ -73,6 +73,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('view engine', 'ejs');
   app.set('views', paths.views);
   app.disable('x-powered-by');
+  // Pages are made per request and never cached: hashing each one for an ETag is wasted work.
+  app.set('etag', false);
   if (config.isProd) app.enable('view cache');
 
   app.use(
@@ -133,12 +135,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 1000 }));
   app.use(dropNulBytesFromBody);
 
-  const PgStore = connectPgSimple(session);
   app.use(
     session({
       name: SESSION_COOKIE,
       secret: config.secretKey,
-      store: new PgStore({
+      store: pgSessionStore(session, {
         pool: deps.sessionPool,
         tableName: 'session',
         createTableIfMissing: false,

@@ -153,6 +153,25 @@ export async function listAssignees(db: Db): Promise<Assignee[]> {
     .select<Assignee[]>('id', 'name');
 }
 
+/** What the queue's filters offer, in one round trip: every category, and the staff. */
+export async function queueFilterOptions(
+  db: Db,
+): Promise<{ categories: (CategoryOption & { active: boolean })[]; assignees: Assignee[] }> {
+  const categories = db('categories').orderBy(ORDER).select('id', 'name', 'active');
+  const assignees = db('users')
+    .where({ active: true })
+    .whereIn('role', STAFF)
+    .orderBy(['name', 'id'])
+    .select('id', 'name');
+  const row = (
+    await db.raw(
+      `select (select coalesce(json_agg(c), '[]') from (${categories.toQuery()}) c) as categories,
+              (select coalesce(json_agg(a), '[]') from (${assignees.toQuery()}) a) as assignees`,
+    )
+  ).rows[0];
+  return row;
+}
+
 /**
  * Whether the user can be a default assignee (active technician or admin). The row is
  * share-locked so that it cannot be deactivated before the caller's transaction commits.

@@ -10,8 +10,8 @@ export const NOTIFICATION_STATUSES = ['pending', 'sending', 'retry', 'sent', 'fa
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
 export const OUTBOX_PAGE_SIZE = 50;
-/** Status tab counts stop counting here and show "1000+", as the ticket queue does. */
-export const OUTBOX_COUNT_CAP = 1000;
+/** Status tab counts stop counting here and show "99+", as the ticket queue does. */
+export const OUTBOX_COUNT_CAP = 99;
 
 export interface OutboxEmail {
   id: number;

@@ -50,8 +50,8 @@ export const PAGE_SIZE = 50;
 const MAX_RELEVANCE_OFFSET = 500;
 /** Relevance ranks the most recent matches only: a frequent word must not rank 100,000 rows. */
 const RELEVANCE_WINDOW = 250;
-/** Status tab counts stop counting here and show "1000+". */
-export const COUNT_CAP = 1000;
+/** Status tab counts stop counting here and show "99+": past it, a number no longer guides anyone. */
+export const COUNT_CAP = 99;
 
 interface Cursor {
   k: string[];
@@ -198,6 +198,23 @@ const cursorAfter = (last: Keyed): Cursor => ({
   id: last.id,
 });
 
+/** The filters, then the rows after the cursor, in the order's sequence. */
+function inOrder(
+  q: Knex.QueryBuilder,
+  f: Omit<QueueFilter, 'sort' | 'cursor'>,
+  order: Order,
+  cursor: Cursor | null,
+): Knex.QueryBuilder {
+  applyFilters(q, f);
+  if (cursor) q.whereRaw(order.after, [...cursor.k, cursor.id]);
+  return q.orderByRaw(order.orderBy);
+}
+
+const keyColumns = (db: Db, order: Order) => order.keys.map((k, i) => db.raw(`${k} as k${i}`));
+
+const hasDateRange = (f: Omit<QueueFilter, 'sort' | 'cursor'>) =>
+  DATE_COLUMNS.some(([key]) => f[key]?.from || f[key]?.to);
+
 /** A range of days holding at most this many tickets is read whole and sorted. */
 const NARROW_RANGE = 100_000;
 /** What the orders' keys and cursors read, all in the date indexes. */
@@ -208,7 +225,7 @@ const RANGE_COLUMNS = ['t.id', 't.last_activity_at', 't.created_at', 't.priority
  * NARROW_RANGE tickets, counted from the range's index without ordering.
  */
 async function narrowRange(db: Db, f: Omit<QueueFilter, 'sort' | 'cursor'>): Promise<boolean> {
-  if (!DATE_COLUMNS.some(([key]) => f[key]?.from || f[key]?.to)) return false;
+  if (!hasDateRange(f)) return false;
   const sample = applyFilters(db('tickets as t'), f)
     .select(db.raw('1'))
     .limit(NARROW_RANGE + 1);
@@ -263,12 +280,8 @@ async function matchingIds(
   cursor: Cursor | null,
   need: number,
 ): Promise<Keyed[]> {
-  const keys = order.keys.map((k, i) => db.raw(`${k} as k${i}`));
-  const ordered = (q: Knex.QueryBuilder, filter: QueueFilter) => {
-    applyFilters(q, filter);
-    if (cursor) q.whereRaw(order.after, [...cursor.k, cursor.id]);
-    return q.orderByRaw(order.orderBy);
-  };
+  const keys = keyColumns(db, order);
+  const ordered = (q: Knex.QueryBuilder, filter: QueueFilter) => inOrder(q, filter, order, cursor);
   const everything = (q: Knex.QueryBuilder) =>
     ordered(q, f)
       .select('t.id', ...keys)
@@ -346,6 +359,16 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
     keyed = ranked.map((r) => ({ id: r.id, k0: String(offset + PAGE_SIZE) }));
     more = ranked.length > PAGE_SIZE && offset + PAGE_SIZE < MAX_RELEVANCE_OFFSET;
     next = (last) => ({ k: [last.k0], id: last.id });
+  } else if (!f.q && !hasDateRange(f)) {
+    // Filters alone walk the order's index: the page and its names come in one query.
+    const rows = (await inOrder(ticketQuery(db), f, ORDERS[sort], cursor)
+      .select(keyColumns(db, ORDERS[sort]))
+      .limit(PAGE_SIZE + 1)) as (TicketRow & Keyed)[];
+    const last = rows[PAGE_SIZE - 1];
+    return {
+      rows: rows.slice(0, PAGE_SIZE).map((r) => ({ ...toTicket(r), snippet: null })),
+      nextCursor: rows.length > PAGE_SIZE && last ? encode(cursorAfter(last)) : null,
+    };
   } else {
     keyed = await matchingIds(db, f, ORDERS[sort], cursor, PAGE_SIZE + 1);
     more = keyed.length > PAGE_SIZE;
@@ -380,7 +403,7 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
 
 /**
  * Tickets per status under the other filters, each count capped at COUNT_CAP + 1 (shown as
- * "1000+"). A search counts one sample of at most COUNT_CAP + 1 matches through the full-text
+ * "99+"). A search counts one sample of at most COUNT_CAP + 1 matches through the full-text
  * index; past that the per-status numbers are unknown (null) rather than guessed. A search the
  * planner expects to match far more often than that is not sampled at all: it is unknown too.
  */

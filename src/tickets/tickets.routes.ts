@@ -172,11 +172,10 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
     }
 
     const filter: QueueFilter = { ...base, statuses: query.status, sort, cursor: query.cursor };
-    const [page, counts, categoryList, assignees] = await Promise.all([
+    const [page, counts, options] = await Promise.all([
       listQueue(db, filter),
       staff ? statusCounts(db, filter) : Promise.resolve(null),
-      staff ? categories.listCategories(db) : Promise.resolve([]),
-      staff ? categories.listAssignees(db) : Promise.resolve([]),
+      staff ? categories.queueFilterOptions(db) : Promise.resolve(null),
     ]);
     res.render('tickets/index', {
       page,
@@ -187,8 +186,8 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
       staff,
       statuses: STATUSES,
       priorities: PRIORITIES,
-      categories: categoryList,
-      assignees,
+      categories: options?.categories ?? [],
+      assignees: options?.assignees ?? [],
       urlWith: (over: Partial<Record<keyof QueueQuery, unknown>>) => queueUrl(query, over),
       dateRanges: DATE_FILTERS.flatMap((key) => {
         const from = query[`${key}_from`];

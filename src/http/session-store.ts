@@ -1,0 +1,41 @@
+import connectPgSimple from 'connect-pg-simple';
+import type session from 'express-session';
+
+/** How often one process moves a session's expiry forward in the database. */
+export const TOUCH_EVERY_MS = 60_000;
+const MAX_REMEMBERED = 50_000;
+
+/**
+ * connect-pg-simple's store, except that a session still in use has its expiry moved forward
+ * at most once a minute by each process, instead of an UPDATE on every page: the idle limit
+ * is counted in hours, and that write was one of the three queries every page paid.
+ */
+export function pgSessionStore(
+  sessionModule: typeof session,
+  options: ConstructorParameters<ReturnType<typeof connectPgSimple>>[0],
+  touchEveryMs = TOUCH_EVERY_MS,
+): session.Store {
+  const PgStore = connectPgSimple(sessionModule);
+  class ThrottledStore extends PgStore {
+    private readonly touched = new Map<string, number>();
+
+    override touch(sid: string, sess: session.SessionData, fn?: (err?: unknown) => void): void {
+      const now = Date.now();
+      const last = this.touched.get(sid);
+      if (last !== undefined && now - last < touchEveryMs) {
+        fn?.();
+        return;
+      }
+      if (this.touched.size >= MAX_REMEMBERED) this.forgetOlderThan(now - touchEveryMs);
+      this.touched.set(sid, now);
+      super.touch(sid, sess, fn as Parameters<InstanceType<typeof PgStore>['touch']>[2]);
+    }
+
+    private forgetOlderThan(limit: number): void {
+      for (const [sid, at] of this.touched) if (at < limit) this.touched.delete(sid);
+      // Still full (a burst of fresh sessions): start over rather than grow without bound.
+      if (this.touched.size >= MAX_REMEMBERED) this.touched.clear();
+    }
+  }
+  return new ThrottledStore(options);
+}
