@@ -190,8 +190,10 @@ export async function seedBench(
               case when g % 5 = 0 then 'note.added' else 'comment.added' end, g % 5 = 0,
               'Message ' || g || ' : ' || repeat('Détails du diagnostic, étape par étape. ', 5), 3,
               t.created_at + g * interval '10 minutes'
-         from tickets t, generate_series(1, 47) g where t.id = ?`,
-      [firstId, firstId],
+         from tickets t,
+              generate_series(1, 50 - (select count(*)::int from ticket_events where ticket_id = ?)) g
+        where t.id = ?`,
+      [firstId, firstId, firstId],
     );
   }
   // Vacuum too: the visibility map lets the status counts use index-only scans.
