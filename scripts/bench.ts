@@ -30,6 +30,7 @@ import { SMTPServer } from 'smtp-server';
 import { BENCH_PASSWORD } from '../seeds/bench';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres';
 import { createDb } from '../src/db/knex';
+import { anyFreePort } from '../src/ports';
 
 const ROOT = path.resolve(__dirname, '..');
 const SERVER_JS = path.join(ROOT, 'dist', 'src', 'server.js');
@@ -164,17 +165,6 @@ async function startSmtpSink(): Promise<{ port: number; received: () => number; 
   return { port, received: () => received, stop: () => server.close(() => undefined) };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 interface Server {
   child: ChildProcess;
   base: string;
@@ -182,7 +172,7 @@ interface Server {
 }
 
 async function startServer(dbUrl: string, smtpPort: number, work: string): Promise<Server> {
-  const port = await freePort();
+  const port = await anyFreePort();
   const base = `http://127.0.0.1:${port}`;
   const logFile = path.join(work, 'server.log');
   const out = fs.openSync(logFile, 'a');

@@ -70,7 +70,7 @@ export interface DashboardView {
   periodLabel: string;
 }
 
-export function formatters(locale: Locale, timeZone: string) {
+function buildFormatters(locale: Locale, timeZone: string) {
   const lang = locale === 'fr' ? 'fr-FR' : 'en-GB';
   const integer = new Intl.NumberFormat(lang);
   const unit = (u: 'minute' | 'hour' | 'day') =>
@@ -112,6 +112,19 @@ export function formatters(locale: Locale, timeZone: string) {
     longDay: (day: string) => longDay.format(noon(day)),
     clock: (d: Date) => clock.format(d),
   };
+}
+
+const formatterCache = new Map<string, ReturnType<typeof buildFormatters>>();
+
+/** The reader's number and date formats, built once per language and time zone. */
+export function formatters(locale: Locale, timeZone: string) {
+  const key = `${locale} ${timeZone}`;
+  let built = formatterCache.get(key);
+  if (!built) {
+    built = buildFormatters(locale, timeZone);
+    formatterCache.set(key, built);
+  }
+  return built;
 }
 
 /** How a figure moved since the previous period; `lowerIsBetter` for durations. */
@@ -158,23 +171,22 @@ export function dashboardView(
     },
   ];
 
+  const count = (
+    label: string,
+    figures: Compared<number>,
+    key: 'created' | 'resolved',
+    direction: 'higherIsBetter' | 'neutral',
+  ) => ({
+    label,
+    value: n(figures.current),
+    href: queueLink(rangeParams(key, period.current)),
+    previous: n(figures.previous),
+    previousHref: queueLink(rangeParams(key, period.previous)),
+    change: compare(fmt, figures.current, figures.previous, direction),
+  });
   const periodCards = [
-    {
-      label: t('dashboard.period.created'),
-      value: n(stats.created.current),
-      href: queueLink(rangeParams('created', period.current)),
-      previous: n(stats.created.previous),
-      previousHref: queueLink(rangeParams('created', period.previous)),
-      change: compare(fmt, stats.created.current, stats.created.previous, 'neutral'),
-    },
-    {
-      label: t('dashboard.period.resolved'),
-      value: n(stats.resolved.current),
-      href: queueLink(rangeParams('resolved', period.current)),
-      previous: n(stats.resolved.previous),
-      previousHref: queueLink(rangeParams('resolved', period.previous)),
-      change: compare(fmt, stats.resolved.current, stats.resolved.previous, 'higherIsBetter'),
-    },
+    count(t('dashboard.period.created'), stats.created, 'created', 'neutral'),
+    count(t('dashboard.period.resolved'), stats.resolved, 'resolved', 'higherIsBetter'),
   ];
 
   const time = (

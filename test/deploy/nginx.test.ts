@@ -18,7 +18,6 @@ import {
   REPO,
   SECRET_KEY,
   createDatabase,
-  freePort,
   httpGet,
   requireTools,
   run,
@@ -30,6 +29,7 @@ import {
   type HttpResponse,
   type ThrowAwayDb,
 } from './support';
+import { anyFreePort } from '../../src/ports';
 
 const skip = requireTools(['nginx', 'openssl'], { pg: true });
 const HOST = 'guichet.test';
@@ -245,9 +245,9 @@ function cookieHeader(setCookie: string[] | undefined, jar: Map<string, string>)
         'acme-proof\n',
       );
       ports = {
-        http: await freePort(),
-        https: await freePort(),
-        apps: [await freePort(), await freePort()],
+        http: await anyFreePort(),
+        https: await anyFreePort(),
+        apps: [await anyFreePort(), await anyFreePort()],
       };
       db = await createDatabase('nginx');
       // Both at once: migrations and the first admin are serialised by advisory locks.

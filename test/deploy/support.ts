@@ -3,7 +3,6 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -95,17 +94,6 @@ export function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     LANG: 'C.UTF-8',
     ...extra,
   };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>, url = ADMIN_URL): Promise<T> {

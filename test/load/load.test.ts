@@ -17,7 +17,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Algorithm, hash } from '@node-rs/argon2';
@@ -26,6 +25,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embed
 import { createDb } from '../../src/db/knex';
 import { TestSmtpServer } from '../support/smtp';
 import { login, startTraffic, type Session, type Traffic } from './traffic';
+import { anyFreePort } from '../../src/ports';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SERVER_JS = path.join(ROOT, 'dist', 'src', 'server.js');
@@ -43,17 +43,6 @@ const DRAIN_LIMIT_MS = 240000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 interface App {
   name: string;
   child: ChildProcess;
@@ -63,7 +52,7 @@ interface App {
 }
 
 async function startApp(name: string, env: Record<string, string>, work: string): Promise<App> {
-  const port = await freePort();
+  const port = await anyFreePort();
   const dataDir = path.join(work, name);
   fs.mkdirSync(dataDir, { recursive: true });
   const logFile = path.join(work, `${name}.log`);
@@ -212,7 +201,7 @@ describe('load and faults', () => {
   test('when the database restarts and SMTP refuses under load, then nothing acknowledged is lost and nothing is sent twice', async () => {
     if (!fs.existsSync(SERVER_JS)) throw new Error('dist/ is missing: run `npm run build`');
     failed = true;
-    const pgPort = await freePort();
+    const pgPort = await anyFreePort();
     const pgOptions = {
       dataDir: path.join(work, 'postgres'),
       secretFile: path.join(work, 'postgres.secret'),
@@ -220,7 +209,7 @@ describe('load and faults', () => {
     };
     pg = await startEmbeddedPostgres(pgOptions);
     smtp = await new TestSmtpServer().start();
-    const appPort = await freePort();
+    const appPort = await anyFreePort();
     const origin = `http://127.0.0.1:${appPort}`;
     // Both processes share the secret (sessions are valid on either) and the public URL.
     const env = {

@@ -17,11 +17,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { anyFreePort } from '../../src/ports';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SQLMAP = process.env.SQLMAP ?? 'sqlmap';
@@ -54,17 +54,6 @@ const COMMON = [
 
 function log(msg: string): void {
   process.stdout.write(`[sqlmap-check] ${msg}\n`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** A tiny cookie-keeping client for the seeding steps. */
@@ -197,7 +186,7 @@ async function main(): Promise<number> {
   const dbUrl = new URL(adminUrl);
   dbUrl.pathname = `/${dbName}`;
 
-  const port = await freePort();
+  const port = await anyFreePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [path.join(ROOT, 'dist/src/server.js')], {
     cwd: tmp,

@@ -6,12 +6,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { TestSmtpServer } from '../../support/smtp';
 import { createTestDatabase, type TestDatabase } from '../../support/test-db';
+import { anyFreePort } from '../../../src/ports';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const SERVER_ENTRY = path.join(REPO, 'dist', 'src', 'server.js');
@@ -26,17 +26,6 @@ export interface Stack {
   db: Knex;
   logs(): string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const SETUP_URL = /(https?:\/\/[^\s"]+\/setup\?token=[\w-]+)/;
@@ -90,7 +79,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   };
   try {
     database = await createTestDatabase();
-    const port = await freePort();
+    const port = await anyFreePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     let output = '';
     child = spawn(process.execPath, [SERVER_ENTRY], {
