@@ -17,7 +17,7 @@
  * tiny template). Prints a table and writes the same figures as JSON. The client runs on the same
  * machine as the server and the database: on a small machine they share its cores.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -31,6 +31,7 @@ import { BENCH_PASSWORD } from '../seeds/bench';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres';
 import { createDb } from '../src/db/knex';
 import { anyFreePort } from '../src/ports';
+import { startGuichet, type GuichetProcess } from '../test/support/guichet-process';
 
 const ROOT = path.resolve(__dirname, '..');
 const SERVER_JS = path.join(ROOT, 'dist', 'src', 'server.js');
@@ -166,25 +167,25 @@ async function startSmtpSink(): Promise<{ port: number; received: () => number; 
 }
 
 interface Server {
-  child: ChildProcess;
+  child: GuichetProcess['child'];
   base: string;
   logFile: string;
+  stop(): Promise<void>;
 }
 
 async function startServer(dbUrl: string, smtpPort: number, work: string): Promise<Server> {
   const port = await anyFreePort();
   const base = `http://127.0.0.1:${port}`;
   const logFile = path.join(work, 'server.log');
-  const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [SERVER_JS], {
+  const server = await startGuichet({
+    port,
     cwd: work,
+    logFile,
+    readyTimeoutMs: 120_000,
     env: {
-      PATH: process.env.PATH,
       TZ: process.env.TZ,
       NODE_ENV: 'production',
       DATABASE_URL: dbUrl,
-      HOST: '127.0.0.1',
-      PORT: String(port),
       APP_URL: base,
       SECRET_KEY: crypto.randomBytes(32).toString('hex'),
       LOG_LEVEL: 'warn',
@@ -198,27 +199,13 @@ async function startServer(dbUrl: string, smtpPort: number, work: string): Promi
       // GUICHET_NODE_OPTIONS replaces it to measure other V8 settings.
       NODE_OPTIONS: process.env.GUICHET_NODE_OPTIONS ?? '--max-old-space-size=192',
     },
-    stdio: ['ignore', out, out],
   });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server stopped; see ${logFile}`);
-    const ready = await fetch(`${base}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) return { child, base, logFile };
-    if (Date.now() > deadline) throw new Error(`the server did not start in 120 s; see ${logFile}`);
-    await sleep(200);
-  }
-}
-
-async function stopServer(server: Server): Promise<void> {
-  if (server.child.exitCode !== null) return;
-  const exited = new Promise((r) => server.child.once('exit', r));
-  server.child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000).unref())]);
-  if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  return {
+    child: server.child,
+    base,
+    logFile,
+    stop: async () => void (await server.stop()),
+  };
 }
 
 /** Resident memory of a process, in MB: now (VmRSS) and its peak so far (VmHWM). */
@@ -638,7 +625,7 @@ async function main(): Promise<void> {
     const smtp = await startSmtpSink();
     cleanups.push(() => smtp.stop());
     const server = await startServer(target.url, smtp.port, work);
-    cleanups.push(() => stopServer(server));
+    cleanups.push(() => server.stop());
     const pid = server.child.pid!;
     log(`server ${server.base} (pid ${pid}), log in ${server.logFile}`);
 

@@ -1,11 +1,12 @@
 /** Shared helpers of the deployment suite: tools, temp dirs, PostgreSQL, Guichet processes. */
-import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { startGuichet as startProcess } from '../support/guichet-process';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const ADMIN_URL =
@@ -150,73 +151,13 @@ export async function httpGet(
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export interface GuichetProcess {
-  port: number;
-  child: ChildProcess;
-  logs(): string;
-  exited: Promise<number | null>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
+export type { GuichetProcess } from '../support/guichet-process';
 
-/**
- * Starts `node <entry>` (default dist/src/server.js of this checkout) and waits until
- * /readyz answers 200. The working directory is a temp dir, so no developer `.env` is read.
- */
-export async function startGuichet(opts: {
-  port: number;
-  env: Record<string, string>;
-  cwd?: string;
-  entry?: string;
-  uid?: number;
-  gid?: number;
-  readyTimeoutMs?: number;
-}): Promise<GuichetProcess> {
-  const cwd = opts.cwd ?? tmpDir('app');
-  const entry = opts.entry ?? path.join(REPO, 'dist', 'src', 'server.js');
-  let output = '';
-  const child = spawn(process.execPath, [entry], {
-    cwd,
-    env: baseEnv({ PORT: String(opts.port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...opts.env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    uid: opts.uid,
-    gid: opts.gid,
-  });
-  const onData = (b: Buffer) => (output = (output + b.toString()).slice(-20000));
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))),
-  );
-  let done = false;
-  void exited.then(() => (done = true));
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30000);
-  for (;;) {
-    if (done) throw new Error(`Guichet on port ${opts.port} exited while starting:\n${output}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`Guichet on port ${opts.port} not ready in time:\n${output}`);
-    }
-    try {
-      const r = await httpGet(`http://127.0.0.1:${opts.port}/readyz`, 1000);
-      if (r.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  return {
-    port: opts.port,
-    child,
-    logs: () => output,
-    exited,
-    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      if (!done) child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
+/** The built server in a temp dir of this run (see test/support/guichet-process.ts). */
+export function startGuichet(
+  opts: Parameters<typeof startProcess>[0],
+): ReturnType<typeof startProcess> {
+  return startProcess({ ...opts, cwd: opts.cwd ?? tmpDir('app') });
 }
 
 export function sha256File(file: string): string {

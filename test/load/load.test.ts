@@ -14,7 +14,6 @@
  * for LOAD_SECONDS_TWO (30): no duplicate email, no lost update (two replies never recorded on
  * the same version of a ticket, each acknowledged reply present).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +22,7 @@ import { Algorithm, hash } from '@node-rs/argon2';
 import type { Knex } from 'knex';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { createDb } from '../../src/db/knex';
+import { startGuichet } from '../support/guichet-process';
 import { TestSmtpServer } from '../support/smtp';
 import { login, startTraffic, type Session, type Traffic } from './traffic';
 import { anyFreePort } from '../../src/ports';
@@ -45,45 +45,27 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
 
 interface App {
   name: string;
-  child: ChildProcess;
   base: string;
   logFile: string;
+  /** Times the process ended: a restart would show here. */
   exits: number;
+  stop(): Promise<unknown>;
 }
 
 async function startApp(name: string, env: Record<string, string>, work: string): Promise<App> {
-  const port = await anyFreePort();
   const dataDir = path.join(work, name);
   fs.mkdirSync(dataDir, { recursive: true });
   const logFile = path.join(work, `${name}.log`);
-  const log = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [SERVER_JS], {
+  const server = await startGuichet({
+    port: await anyFreePort(),
     cwd: dataDir,
-    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), DATA_DIR: dataDir },
-    stdio: ['ignore', log, log],
+    logFile,
+    readyTimeoutMs: 60000,
+    env: { ...env, DATA_DIR: dataDir },
   });
-  const app: App = { name, child, base: `http://127.0.0.1:${port}`, logFile, exits: 0 };
-  child.on('exit', () => app.exits++);
-  const deadline = Date.now() + 60000;
-  while (
-    !(await fetch(`${app.base}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  ) {
-    if (app.exits) throw new Error(`${name} stopped while starting; see ${logFile}`);
-    if (Date.now() > deadline) throw new Error(`${name} did not start; see ${logFile}`);
-    await sleep(200);
-  }
+  const app: App = { name, base: server.base, logFile, exits: 0, stop: () => server.stop() };
+  server.child.on('exit', () => app.exits++);
   return app;
-}
-
-async function stopApp(app: App): Promise<void> {
-  if (app.child.exitCode !== null || app.child.signalCode !== null) return;
-  const exited = new Promise((r) => app.child.once('exit', r));
-  app.child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 15000).unref())]);
-  if (app.child.exitCode === null) app.child.kill('SIGKILL');
 }
 
 /** What the database says about the writes a phase's users were told were done. */
@@ -190,7 +172,7 @@ describe('load and faults', () => {
   let failed = false;
 
   afterAll(async () => {
-    for (const app of apps) await stopApp(app);
+    for (const app of apps) await app.stop();
     await db?.destroy().catch(() => undefined);
     await smtp?.stop().catch(() => undefined);
     await pg?.stop().catch(() => undefined);
