@@ -1,16 +1,6 @@
 /** Password reset from the email's link, and a deactivated account that can no longer log in. */
-import type { Browser } from 'playwright-core';
 import type { Locale } from '../../src/config';
-import {
-  checkPage,
-  launchChromium,
-  navigation,
-  newVisitor,
-  open,
-  submit,
-  writeAuditReport,
-  type Visitor,
-} from './support/browser';
+import { checkPage, navigation, open, submit } from './support/browser';
 import {
   button,
   expectPath,
@@ -25,36 +15,19 @@ import {
   tr,
 } from './support/app';
 import { clickEmailLink, linkIn, waitForMail } from './support/mail';
-import { startStack, type Stack } from './support/stack';
+import { browserSuite, visitorsOf } from './support/suite';
 
-let browser: Browser;
-let stack: Stack;
-
-beforeAll(async () => {
-  [browser, stack] = await Promise.all([launchChromium(), startStack()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-  writeAuditReport('accounts');
-});
+const suite = browserSuite('accounts');
 
 describe.each(LOCALES)('accounts (%s)', (locale: Locale) => {
   const t = tr(locale);
-  const visitors: Visitor[] = [];
-  const visitor = async () => {
-    const v = await newVisitor(browser, stack.baseUrl, locale);
-    visitors.push(v);
-    return v;
-  };
-
-  afterAll(async () => {
-    for (const v of visitors) await v.context.close();
-  });
+  const visitor = visitorsOf(
+    () => ({ browser: suite.browser, baseUrl: suite.stack.baseUrl }),
+    locale,
+  );
 
   test('when a user forgot the password, then the link in the email sets a new one', async () => {
-    const user = await person(stack.db, 'employee', locale);
+    const user = await person(suite.stack.db, 'employee', locale);
     const newPassword = `new-password-${locale}-42`;
     const v = await visitor();
     await open(v.page, '/login');
@@ -67,9 +40,9 @@ describe.each(LOCALES)('accounts (%s)', (locale: Locale) => {
     await submit(v.page, button(v.page, t('auth.forgot.submit')));
     await expectText(v.page, t('auth.forgot.sent'));
 
-    const mail = await waitForMail(stack.smtp, user.email);
+    const mail = await waitForMail(suite.stack.smtp, user.email);
     expect(mail.parsed.subject).toBe(t('emails.account.password_reset.subject'));
-    const link = linkIn(mail, `${stack.baseUrl}/password/reset/`);
+    const link = linkIn(mail, `${suite.stack.baseUrl}/password/reset/`);
     expectStatus(await clickEmailLink(v, mail, link), 200);
     await expectText(v.page, t('auth.reset.title'));
     await checkPage(v, 'password-reset');
@@ -92,8 +65,8 @@ describe.each(LOCALES)('accounts (%s)', (locale: Locale) => {
   });
 
   test('when an admin deactivates an account, then its owner is logged out and cannot log in', async () => {
-    const admin = await person(stack.db, 'admin', locale);
-    const user = await person(stack.db, 'technician', locale);
+    const admin = await person(suite.stack.db, 'admin', locale);
+    const user = await person(suite.stack.db, 'technician', locale);
     const owner = await visitor();
     await login(owner, user.email, user.password);
     await expectLoggedIn(owner);

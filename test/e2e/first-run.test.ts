@@ -4,15 +4,7 @@
  */
 import type { Browser } from 'playwright-core';
 import type { Locale } from '../../src/config';
-import {
-  checkPage,
-  launchChromium,
-  newVisitor,
-  open,
-  submit,
-  writeAuditReport,
-  type Visitor,
-} from './support/browser';
+import { checkPage, launchChromium, open, submit, writeAuditReport } from './support/browser';
 import {
   button,
   expectLoggedIn,
@@ -26,6 +18,7 @@ import {
 } from './support/app';
 import { clickEmailLink, linkIn, waitForMail } from './support/mail';
 import { startStack, type Stack } from './support/stack';
+import { visitorsOf } from './support/suite';
 
 const PASSWORD = 'first-run-password-1';
 
@@ -43,19 +36,13 @@ afterAll(async () => {
 describe.each(LOCALES)('first run (%s)', (locale: Locale) => {
   const t = tr(locale);
   let stack: Stack;
-  const visitors: Visitor[] = [];
-  const visitor = async () => {
-    const v = await newVisitor(browser, stack.baseUrl, locale);
-    visitors.push(v);
-    return v;
-  };
+  const visitor = visitorsOf(() => ({ browser, baseUrl: stack.baseUrl }), locale);
 
   beforeAll(async () => {
     stack = await startStack();
   });
 
   afterAll(async () => {
-    for (const v of visitors) await v.context.close();
     await stack?.stop();
   });
 
@@ -73,8 +60,7 @@ describe.each(LOCALES)('first run (%s)', (locale: Locale) => {
     await expectText(admin.page, t('auth.setup.done'));
 
     // The setup link works once only.
-    const again = await newVisitor(browser, stack.baseUrl, locale);
-    visitors.push(again);
+    const again = await visitor();
     expectStatus(await open(again.page, stack.setupUrl), 404);
 
     // Two invitations, in the invitees' language.

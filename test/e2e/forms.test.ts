@@ -3,18 +3,10 @@
  * (an empty title, a file over MAX_UPLOAD_MB, an empty reply), and the conflict page when two
  * people change the same ticket, with the text of the late one kept.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Locale } from '../../src/config';
 import type { TestUser } from '../support/factories';
-import {
-  checkPage,
-  launchChromium,
-  newVisitor,
-  open,
-  submit,
-  writeAuditReport,
-  type Visitor,
-} from './support/browser';
+import { checkPage, open, submit, type Visitor } from './support/browser';
 import {
   button,
   expectPath,
@@ -27,21 +19,10 @@ import {
   ticketIdOf,
   tr,
 } from './support/app';
-import { startStack, type Stack } from './support/stack';
+import { browserSuite, visitorsOf } from './support/suite';
 
-let browser: Browser;
-let stack: Stack;
-
-beforeAll(async () => {
-  // 1 MB per file, so that "too big" needs only a small upload.
-  [browser, stack] = await Promise.all([launchChromium(), startStack({ MAX_UPLOAD_MB: '1' })]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-  writeAuditReport('forms');
-});
+// 1 MB per file, so that "too big" needs only a small upload.
+const suite = browserSuite('forms', { MAX_UPLOAD_MB: '1' });
 
 /** The field's own message: inside its `.field`, announced through aria-describedby. */
 async function fieldError(page: Page, id: string): Promise<string> {
@@ -58,23 +39,17 @@ async function fieldError(page: Page, id: string): Promise<string> {
 
 describe.each(LOCALES)('forms (%s)', (locale: Locale) => {
   const t = tr(locale);
-  const visitors: Visitor[] = [];
   let employee: TestUser;
   let tech: TestUser;
 
-  const visitor = async () => {
-    const v = await newVisitor(browser, stack.baseUrl, locale);
-    visitors.push(v);
-    return v;
-  };
+  const visitor = visitorsOf(
+    () => ({ browser: suite.browser, baseUrl: suite.stack.baseUrl }),
+    locale,
+  );
 
   beforeAll(async () => {
-    employee = await person(stack.db, 'employee', locale);
-    tech = await person(stack.db, 'technician', locale);
-  });
-
-  afterAll(async () => {
-    for (const v of visitors) await v.context.close();
+    employee = await person(suite.stack.db, 'employee', locale);
+    tech = await person(suite.stack.db, 'technician', locale);
   });
 
   test('when the title is empty, then the message is next to it and the description is kept', async () => {
@@ -142,7 +117,7 @@ describe.each(LOCALES)('forms (%s)', (locale: Locale) => {
     const emp = await visitor();
     await login(emp, employee.email, employee.password);
     const id = await fileTicket(emp, `Conflict (${locale})`);
-    const other = await person(stack.db, 'technician', locale);
+    const other = await person(suite.stack.db, 'technician', locale);
     const [first, late] = [await visitor(), await visitor()];
     await login(first, tech.email, tech.password);
     await login(late, other.email, other.password);

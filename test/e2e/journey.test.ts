@@ -5,19 +5,9 @@
  * answers → the technician resolves → the employee confirms → closed. In French and English,
  * with JavaScript on and off.
  */
-import type { Browser } from 'playwright-core';
 import type { Locale } from '../../src/config';
 import type { TestUser } from '../support/factories';
-import {
-  checkPage,
-  launchChromium,
-  navigation,
-  newVisitor,
-  open,
-  submit,
-  writeAuditReport,
-  type Visitor,
-} from './support/browser';
+import { checkPage, navigation, open, submit } from './support/browser';
 import {
   button,
   category,
@@ -32,20 +22,9 @@ import {
   tr,
 } from './support/app';
 import { clickEmailLink, linkIn, subjectHas, waitForMail } from './support/mail';
-import { startStack, type Stack } from './support/stack';
+import { browserSuite, visitorsOf } from './support/suite';
 
-let browser: Browser;
-let stack: Stack;
-
-beforeAll(async () => {
-  [browser, stack] = await Promise.all([launchChromium(), startStack()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-  writeAuditReport('journey');
-});
+const suite = browserSuite('journey');
 
 const CASES: [Locale, boolean][] = [
   ['fr', true],
@@ -56,28 +35,23 @@ const CASES: [Locale, boolean][] = [
 
 describe.each(CASES)('journey (%s, JavaScript on: %s)', (locale, javaScript) => {
   const t = tr(locale);
-  const visitors: Visitor[] = [];
   /** Screenshots once per language, from the run with JavaScript. */
   const shot = (name: string) => (javaScript ? name : undefined);
   let employee: TestUser;
   let tech: TestUser;
   let categoryName: string;
 
-  const visitor = async () => {
-    const v = await newVisitor(browser, stack.baseUrl, locale, { javaScript });
-    visitors.push(v);
-    return v;
-  };
+  const visitor = visitorsOf(
+    () => ({ browser: suite.browser, baseUrl: suite.stack.baseUrl }),
+    locale,
+    { javaScript },
+  );
 
   beforeAll(async () => {
-    employee = await person(stack.db, 'employee', locale);
-    tech = await person(stack.db, 'technician', locale);
+    employee = await person(suite.stack.db, 'employee', locale);
+    tech = await person(suite.stack.db, 'technician', locale);
     categoryName = `${t('tickets.fields.category')} ${locale}-${javaScript ? 'js' : 'nojs'}`;
-    await category(stack.db, categoryName);
-  });
-
-  afterAll(async () => {
-    for (const v of visitors) await v.context.close();
+    await category(suite.stack.db, categoryName);
   });
 
   test('when an employee files a ticket, then it goes to resolved and closed through the emails', async () => {
@@ -111,16 +85,16 @@ describe.each(CASES)('journey (%s, JavaScript on: %s)', (locale, javaScript) => 
 
     // The requester's acknowledgement, and the technicians' email.
     const subject = `[#${id}] ${title}`;
-    const ack = await waitForMail(stack.smtp, employee.email, subjectHas(`[#${id}]`));
+    const ack = await waitForMail(suite.stack.smtp, employee.email, subjectHas(`[#${id}]`));
     expect(ack.parsed.subject).toBe(subject);
     expect(ack.parsed.text).toContain(t('emails.ticket.ticket_acknowledged.intro', { id }));
-    const created = await waitForMail(stack.smtp, tech.email, subjectHas(`[#${id}]`));
+    const created = await waitForMail(suite.stack.smtp, tech.email, subjectHas(`[#${id}]`));
     expect(created.parsed.subject).toBe(subject);
     expect(created.parsed.text).toContain(
       t('emails.ticket.ticket_created.intro', { who: employee.name }),
     );
-    const ticketUrl = `${stack.baseUrl}/tickets/${id}`;
-    expect(linkIn(created, `${stack.baseUrl}/tickets/`)).toBe(ticketUrl);
+    const ticketUrl = `${suite.stack.baseUrl}/tickets/${id}`;
+    expect(linkIn(created, `${suite.stack.baseUrl}/tickets/`)).toBe(ticketUrl);
 
     // The technician is logged out: the link goes through the login page to the ticket.
     const tec = await visitor();
@@ -143,12 +117,12 @@ describe.each(CASES)('journey (%s, JavaScript on: %s)', (locale, javaScript) => 
     await checkPage(tec);
 
     // The employee reads the reply from the email, and answers.
-    const replied = await waitForMail(stack.smtp, employee.email, subjectHas(`[#${id}]`));
+    const replied = await waitForMail(suite.stack.smtp, employee.email, subjectHas(`[#${id}]`));
     expect(replied.parsed.text).toContain(
       t('emails.ticket.reply_to_requester.intro', { who: tech.name }),
     );
     expect(replied.parsed.text).toContain(question);
-    await clickEmailLink(emp, replied, linkIn(replied, `${stack.baseUrl}/tickets/`));
+    await clickEmailLink(emp, replied, linkIn(replied, `${suite.stack.baseUrl}/tickets/`));
     expectPath(emp.page, `/tickets/${id}`);
     await expectText(emp.page, question);
     await expectText(emp.page, t('tickets.status.waiting'), '.ticket-meta');
@@ -160,11 +134,11 @@ describe.each(CASES)('journey (%s, JavaScript on: %s)', (locale, javaScript) => 
     await expectText(emp.page, t('tickets.status.in_progress'), '.ticket-meta');
 
     // The technician reads the answer from the email and resolves the ticket.
-    const answered = await waitForMail(stack.smtp, tech.email, subjectHas(`[#${id}]`));
+    const answered = await waitForMail(suite.stack.smtp, tech.email, subjectHas(`[#${id}]`));
     expect(answered.parsed.text).toContain(
       t('emails.ticket.reply_to_staff.intro', { who: employee.name }),
     );
-    await clickEmailLink(tec, answered, linkIn(answered, `${stack.baseUrl}/tickets/`));
+    await clickEmailLink(tec, answered, linkIn(answered, `${suite.stack.baseUrl}/tickets/`));
     expectPath(tec.page, `/tickets/${id}`);
     await expectText(tec.page, answer);
     await tec.page.locator('#field-status').selectOption('resolved');
@@ -173,11 +147,11 @@ describe.each(CASES)('journey (%s, JavaScript on: %s)', (locale, javaScript) => 
     await checkPage(tec, shot('ticket-staff'));
 
     // The employee confirms the fix from the email: the ticket is closed.
-    const resolved = await waitForMail(stack.smtp, employee.email, subjectHas(`[#${id}]`));
+    const resolved = await waitForMail(suite.stack.smtp, employee.email, subjectHas(`[#${id}]`));
     expect(resolved.parsed.text).toContain(
       t('emails.ticket.status_changed.intro', { status: t('tickets.status.resolved') }),
     );
-    await clickEmailLink(emp, resolved, linkIn(resolved, `${stack.baseUrl}/tickets/`));
+    await clickEmailLink(emp, resolved, linkIn(resolved, `${suite.stack.baseUrl}/tickets/`));
     await expectText(emp.page, t('tickets.confirm.title'));
     await checkPage(emp, shot('ticket-employee-resolved'));
     await submit(emp.page, button(emp.page, t('tickets.confirm.fixed')));
@@ -199,7 +173,7 @@ describe.each(CASES)('journey (%s, JavaScript on: %s)', (locale, javaScript) => 
   });
 
   test('when the admin looks around, then every admin page passes', async () => {
-    const admin = await person(stack.db, 'admin', locale);
+    const admin = await person(suite.stack.db, 'admin', locale);
     const adm = await visitor();
     await login(adm, admin.email, admin.password);
     const pages: [string, string][] = [

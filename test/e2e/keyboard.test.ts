@@ -2,18 +2,10 @@
  * The create and reply forms with the keyboard only: Tab reaches every control in reading
  * order, each one shows where the focus is and has a label, and Enter submits.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Locale } from '../../src/config';
 import type { TestUser } from '../support/factories';
-import {
-  checkPage,
-  launchChromium,
-  navigation,
-  newVisitor,
-  open,
-  writeAuditReport,
-  type Visitor,
-} from './support/browser';
+import { checkPage, navigation, open } from './support/browser';
 import {
   category,
   expectPath,
@@ -24,20 +16,9 @@ import {
   ticketIdOf,
   tr,
 } from './support/app';
-import { startStack, type Stack } from './support/stack';
+import { browserSuite, visitorsOf } from './support/suite';
 
-let browser: Browser;
-let stack: Stack;
-
-beforeAll(async () => {
-  [browser, stack] = await Promise.all([launchChromium(), startStack()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-  writeAuditReport('keyboard');
-});
+const suite = browserSuite('keyboard');
 
 interface Focused {
   /** The element's id, or its tag and text for those without one. */
@@ -94,26 +75,20 @@ function expectSequence(order: string[], expected: string[]): void {
 
 describe.each(LOCALES)('keyboard only (%s)', (locale: Locale) => {
   const t = tr(locale);
-  const visitors: Visitor[] = [];
   let employee: TestUser;
   let tech: TestUser;
   let categoryName: string;
 
-  const visitor = async () => {
-    const v = await newVisitor(browser, stack.baseUrl, locale);
-    visitors.push(v);
-    return v;
-  };
+  const visitor = visitorsOf(
+    () => ({ browser: suite.browser, baseUrl: suite.stack.baseUrl }),
+    locale,
+  );
 
   beforeAll(async () => {
-    employee = await person(stack.db, 'employee', locale);
-    tech = await person(stack.db, 'technician', locale);
+    employee = await person(suite.stack.db, 'employee', locale);
+    tech = await person(suite.stack.db, 'technician', locale);
     categoryName = `Keyboard ${locale}`;
-    await category(stack.db, categoryName);
-  });
-
-  afterAll(async () => {
-    for (const v of visitors) await v.context.close();
+    await category(suite.stack.db, categoryName);
   });
 
   test('when an employee files a ticket and a technician replies with the keyboard, then both forms work', async () => {
