@@ -23,10 +23,10 @@ import { ticketRoutes } from './tickets/tickets.routes';
 import { homeRoutes } from './home/home.routes';
 import { csrfProtection, originCheck } from './http/csrf';
 import { errorHandler, lateErrorHandler, notFound } from './http/error-handler';
-import { exposeFlash, saveFlashBeforeRedirect } from './http/flash';
+import { exposeFlash } from './http/flash';
 import { dropNulBytesFromBody, parseQuery } from './http/nul-bytes';
 import { viewHelpers } from './http/locals';
-import { pgSessionStore } from './http/session-store';
+import { pgSessionStore, saveSessionBeforeRedirect } from './http/session-store';
 import { applyUserLocale, resolveLocale } from './http/locale';
 import type { Logger } from './logger';
 import type { Mailer } from './notifications/mailer';
@@ -166,7 +166,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(originCheck(config));
   app.use(csrfProtection());
   app.use(exposeFlash);
-  app.use(saveFlashBeforeRedirect);
+  app.use(saveSessionBeforeRedirect);
 
   const throttle = new Throttle(
     db,

@@ -20,19 +20,14 @@ interface AuthDeps {
 
 /**
  * Logs a user in: passport regenerates the session id, which defeats session fixation. The new
- * session gets its CSRF secret and is saved before the caller redirects: a browser follows the
- * redirect as soon as the headers arrive, and the page it loads would otherwise make a secret
- * of its own that this request's end-of-request save, still on its way, could overwrite; the
- * next form would then be refused as expired.
+ * session gets its CSRF secret here, so that it is saved with the session before the redirect
+ * (saveSessionBeforeRedirect) rather than made again by the page the browser loads next.
  */
 export async function logIn(req: Request, user: Express.User): Promise<void> {
   await new Promise<void>((resolve, reject) =>
     req.logIn(user, (err) => (err ? reject(err) : resolve())),
   );
   req.csrfToken();
-  await new Promise<void>((resolve, reject) =>
-    req.session.save((err) => (err ? reject(err) : resolve())),
-  );
 }
 
 export function authRoutes({ db, passport, throttle }: AuthDeps): Router {

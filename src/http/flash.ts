@@ -17,17 +17,3 @@ export function exposeFlash(req: Request, res: Response, next: NextFunction): vo
   if (req.session?.flash) delete req.session.flash;
   next();
 }
-
-/**
- * Browsers follow a redirect as soon as its headers arrive, while express-session writes the
- * session only as the response ends: the next page could read the old session and lose the
- * flash message (or show it a page later). With a message queued, the session is saved first.
- */
-export function saveFlashBeforeRedirect(req: Request, res: Response, next: NextFunction): void {
-  const redirect = res.redirect.bind(res) as (...args: unknown[]) => void;
-  res.redirect = ((...args: unknown[]) => {
-    if (!req.session?.flash?.length) return redirect(...args);
-    req.session.save((err) => (err ? next(err) : redirect(...args)));
-  }) as Response['redirect'];
-  next();
-}

@@ -1,4 +1,5 @@
 import connectPgSimple from 'connect-pg-simple';
+import type { NextFunction, Request, Response } from 'express';
 import type session from 'express-session';
 
 /** How often one process moves a session's expiry forward in the database. */
@@ -38,4 +39,20 @@ export function pgSessionStore(
     }
   }
   return new ThrottledStore(options);
+}
+
+/**
+ * Browsers follow a redirect as soon as its headers arrive, while express-session writes the
+ * session only as the response ends: the next page could read the old session (a flash message
+ * lost or shown a page late; after a login, a CSRF secret made twice and the next form refused).
+ * A form post changes the session before its redirect, so the session is saved first there.
+ */
+export function saveSessionBeforeRedirect(req: Request, res: Response, next: NextFunction): void {
+  if (req.method === 'GET' || req.method === 'HEAD') return next();
+  const redirect = res.redirect.bind(res) as (...args: unknown[]) => void;
+  res.redirect = ((...args: unknown[]) => {
+    if (!req.session) return redirect(...args);
+    req.session.save((err) => (err ? next(err) : redirect(...args)));
+  }) as Response['redirect'];
+  next();
 }
