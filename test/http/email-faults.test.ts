@@ -50,7 +50,17 @@ const duplicates = () => {
   return ids.filter((id, i) => ids.indexOf(id) !== i);
 };
 
+/**
+ * Every email of these tickets is marked sent. The SMTP server has the last message a moment
+ * before the worker records it: unsent rows get up to 5 s to settle before the check.
+ */
 async function expectAllSent(ticketIds: number[]): Promise<number> {
+  const unsent = () =>
+    ctx.db('notifications').whereIn('ticket_id', ticketIds).whereNot('status', 'sent');
+  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+    if (!(await unsent()).length) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const rows = await ctx.db('notifications').whereIn('ticket_id', ticketIds);
   expect(rows.filter((r) => r.status !== 'sent')).toEqual([]);
   return rows.length;
