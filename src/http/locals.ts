@@ -12,38 +12,67 @@ const RELATIVE_UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['second', 1],
 ];
 
+/** Past this many remembered strings, a cache starts over (it only ever holds recent dates). */
+const CACHE_MAX = 20_000;
+
+/** Remembers a formatter's output per key: a list shows the same dates page after page. */
+function remembered<K>(format: (key: K) => string): (key: K) => string {
+  const cache = new Map<K, string>();
+  return (key) => {
+    let text = cache.get(key);
+    if (text === undefined) {
+      text = format(key);
+      if (cache.size >= CACHE_MAX) cache.clear();
+      cache.set(key, text);
+    }
+    return text;
+  };
+}
+
+const asDate = (d: Date | string) => (d instanceof Date ? d : new Date(d));
+const isoDate = remembered((ms: number) => new Date(ms).toISOString());
+
 /** View helpers that depend on the viewer's language and the server's time zone. */
 export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date) {
-  // Built once per language: an Intl formatter costs more to create than a page's dates to format.
-  const formatters = (lang: string) => ({
-    dateTime: new Intl.DateTimeFormat(lang, {
+  // Built once per language: an Intl formatter costs more to create than a page's dates to
+  // format, and formatting costs more than looking up what it gave last time.
+  const formatters = (lang: string) => {
+    const dateTime = new Intl.DateTimeFormat(lang, {
       dateStyle: 'medium',
       timeStyle: 'short',
       timeZone: config.timeZone,
-    }),
-    relative: new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }),
-    day: new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }),
-  });
+    });
+    const relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+    return {
+      // Shown to the minute: one string per minute.
+      dateTime: remembered((minute: number) => dateTime.format(minute * 60_000)),
+      relative: remembered((amount: string) => {
+        const [n, unit] = amount.split(' ');
+        return relative.format(Number(n), unit as Intl.RelativeTimeFormatUnit);
+      }),
+      day: new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }),
+    };
+  };
   const byLang = { 'fr-FR': formatters('fr-FR'), 'en-GB': formatters('en-GB') };
   return (req: Request, res: Response, next: NextFunction): void => {
     const { dateTime, relative, day } = byLang[req.locale === 'fr' ? 'fr-FR' : 'en-GB'];
     res.locals.currentUser = req.user ?? null;
     res.locals.currentPath = req.originalUrl;
     res.locals.formatDateTime = (d: Date | string | null) =>
-      d ? dateTime.format(new Date(d)) : '';
+      d ? dateTime(Math.floor(asDate(d).getTime() / 60_000)) : '';
     res.locals.formatRelative = (d: Date | string | null) => {
       if (!d) return '';
-      const seconds = (new Date(d).getTime() - clock().getTime()) / 1000;
+      const seconds = (asDate(d).getTime() - clock().getTime()) / 1000;
       for (const [unit, size] of RELATIVE_UNITS) {
         if (Math.abs(seconds) >= size || unit === 'second') {
-          return relative.format(Math.round(seconds / size), unit);
+          return relative(`${Math.round(seconds / size)} ${unit}`);
         }
       }
       return '';
     };
     // A calendar day (YYYY-MM-DD), the same in every time zone.
     res.locals.formatDay = (d: string) => day.format(noon(d));
-    res.locals.isoDate = (d: Date | string | null) => (d ? new Date(d).toISOString() : '');
+    res.locals.isoDate = (d: Date | string | null) => (d ? isoDate(asDate(d).getTime()) : '');
     // Search excerpts mark matches with \u0001…\u0002; the view escapes each piece.
     res.locals.highlight = (snippet: string) =>
       snippet.split('\u0001').flatMap((part, i) => {
