@@ -22,16 +22,11 @@ export function createPassport(db: Knex): passport.PassportStatic {
   );
   instance.serializeUser((user, done) => done(null, user.id));
   instance.deserializeUser((id: unknown, done) => {
+    const userId = Number(id);
+    if (!Number.isSafeInteger(userId)) return done(null, false);
     users
-      .findById(db, Number(id))
-      .then((u) =>
-        done(
-          null,
-          u && u.active
-            ? { id: u.id, email: u.email, name: u.name, role: u.role, locale: u.locale }
-            : false,
-        ),
-      )
+      .findSessionUser(db, userId)
+      .then((u) => done(null, u ?? false))
       .catch(done);
   });
   return instance;

@@ -13,7 +13,7 @@ import {
   COUNT_CAP,
   exportTickets,
   listQueue,
-  statusCounts,
+  queueFacets,
   withTsQuery,
   type QueueFilter,
 } from './queue.repo';
@@ -172,22 +172,21 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
     }
 
     const filter: QueueFilter = { ...base, statuses: query.status, sort, cursor: query.cursor };
-    const [page, counts, options] = await Promise.all([
+    const [page, facets] = await Promise.all([
       listQueue(db, filter),
-      staff ? statusCounts(db, filter) : Promise.resolve(null),
-      staff ? categories.queueFilterOptions(db) : Promise.resolve(null),
+      staff ? queueFacets(db, filter) : Promise.resolve(null),
     ]);
     res.render('tickets/index', {
       page,
-      counts,
+      counts: facets?.counts ?? null,
       countCap: COUNT_CAP,
       query,
       sort,
       staff,
       statuses: STATUSES,
       priorities: PRIORITIES,
-      categories: options?.categories ?? [],
-      assignees: options?.assignees ?? [],
+      categories: facets?.categories ?? [],
+      assignees: facets?.assignees ?? [],
       urlWith: (over: Partial<Record<keyof QueueQuery, unknown>>) => queueUrl(query, over),
       dateRanges: DATE_FILTERS.flatMap((key) => {
         const from = query[`${key}_from`];

@@ -51,6 +51,19 @@ export async function findById(db: Db, id: number): Promise<User | null> {
   return row ? toUser(row) : null;
 }
 
+/**
+ * The account a session names, read on every request: what pages show of it, and only while
+ * it is active. Plain SQL, as the session row is read: a query builder here costs more than
+ * the query.
+ */
+export async function findSessionUser(db: Db, id: number): Promise<Express.User | null> {
+  const result = await db.raw(
+    'select id, email, name, role, locale from users where id = ? and active limit 1',
+    [id],
+  );
+  return (result.rows[0] as Express.User | undefined) ?? null;
+}
+
 export async function findByEmail(db: Db, email: string): Promise<User | null> {
   const row = await db<UserRow>('users').whereRaw('lower(email) = lower(?)', [email]).first();
   return row ? toUser(row) : null;
