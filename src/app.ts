@@ -28,7 +28,7 @@ import { dropNulBytesFromBody, parseQuery } from './http/nul-bytes';
 import { viewHelpers } from './http/locals';
 import { pgSessionStore, saveSessionBeforeRedirect } from './http/session-store';
 import { applyUserLocale, resolveLocale } from './http/locale';
-import { viewOptions } from './http/views';
+import { viewEngine } from './http/views';
 import type { Logger } from './logger';
 import type { Mailer } from './notifications/mailer';
 import { createOutbox, type Outbox } from './notifications/outbox';
@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', parseQuery);
   app.set('view engine', 'ejs');
   app.set('views', paths.views);
-  app.set('view options', viewOptions(paths.views));
+  app.engine('ejs', viewEngine(paths.views));
   app.disable('x-powered-by');
   // Pages are made per request and never cached: hashing each one for an ETag is wasted work.
   app.set('etag', false);

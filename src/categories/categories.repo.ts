@@ -158,17 +158,29 @@ export interface QueueFilterOptions {
   assignees: Assignee[];
 }
 
+const categoriesJson = (where: string) => `
+  (select coalesce(json_agg(c), '[]') from (
+     select id, name, active from categories ${where} order by position, name, id) c)`;
+/** The staff, as listAssignees gives them. */
+const ASSIGNEES_JSON = `
+  (select coalesce(json_agg(a), '[]') from (
+     select id, name from users where active and role in (${STAFF.map((r) => `'${r}'`).join(', ')})
+      order by name, id) a)`;
+
 /**
  * What the queue's filters offer (every category, and the staff), as two json columns
  * `categories` and `assignees`, for a query that selects other figures in the same round trip.
- * Same order as ORDER, same people as listAssignees.
  */
-export const QUEUE_FILTER_OPTION_COLUMNS = `
-  (select coalesce(json_agg(c), '[]') from (
-     select id, name, active from categories order by position, name, id) c) as categories,
-  (select coalesce(json_agg(a), '[]') from (
-     select id, name from users where active and role in (${STAFF.map((r) => `'${r}'`).join(', ')})
-      order by name, id) a) as assignees`;
+export const QUEUE_FILTER_OPTION_COLUMNS = `${categoriesJson('')} as categories,
+  ${ASSIGNEES_JSON} as assignees`;
+
+/** What a ticket's fields offer staff (active categories, and the staff), in one round trip. */
+export async function ticketFieldOptions(db: Db): Promise<QueueFilterOptions> {
+  const result = await db.raw(
+    `select ${categoriesJson('where active')} as categories, ${ASSIGNEES_JSON} as assignees`,
+  );
+  return result.rows[0] as QueueFilterOptions;
+}
 
 /**
  * Whether the user can be a default assignee (active technician or admin). The row is

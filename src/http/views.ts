@@ -1,26 +1,74 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import ejs from 'ejs';
 
 /**
- * EJS options for the app's pages.
+ * The view engine of the app's pages: EJS templates, compiled once each (in production), run
+ * without `with`, and included by this engine rather than by EJS.
  *
- * By default EJS runs every template inside `with (locals) { … }`, where each name a template
- * reads is a dynamic lookup that V8 cannot optimise: half the time of a 50-row queue page. Here
- * templates run without `with`, and start by declaring as variables every identifier their
- * code could read (`destructuredLocals`), taken from the templates themselves at start-up. The
- * list is a superset (property names and words inside strings are in it too, and cost a
- * lookup each), so a template cannot read a name that was left out; what it was not given is
- * `undefined`, as `typeof x !== 'undefined'` expects.
+ * By default EJS runs a template inside `with (locals) { … }`, where each name the template
+ * reads is a dynamic lookup V8 cannot optimise (half the time of a 50-row queue page), and an
+ * include checks on disk that its file exists, then copies every local into a new object. Here
+ * each template starts by declaring as variables the identifiers its own code could read
+ * (`destructuredLocals`, taken from the template's source: a superset, since property names
+ * count too, so a name it reads is never left out), and what it was not given is `undefined`,
+ * as `typeof x !== 'undefined'` expects. An include is resolved by path alone: `/tickets/_time`
+ * from the views folder, `_time` from the including template's folder.
  */
-export function viewOptions(viewsDir: string) {
-  return {
-    _with: false,
-    destructuredLocals: templateIdentifiers(viewsDir),
-    escape: escapeHtml,
-    // Indentation and blank lines of the templates (a seventh of a list page) are not sent.
-    // Line breaks stay, so inline elements keep the space between them.
-    rmWhitespace: true,
+export function viewEngine(viewsDir: string) {
+  const compiled = new Map<string, Template>();
+
+  function load(file: string, cache: boolean): Template {
+    let template = cache ? compiled.get(file) : undefined;
+    if (!template) {
+      template = compile(file);
+      if (cache) compiled.set(file, template);
+    }
+    return template;
+  }
+
+  function render(file: string, data: Record<string, unknown>, cache: boolean): string {
+    const include = (name: string, extra?: Record<string, unknown>) => {
+      const target = name.startsWith('/')
+        ? path.join(viewsDir, name)
+        : path.resolve(path.dirname(file), name);
+      // The partial sees the page's locals through its prototype, and its own on top: no copy.
+      const locals = extra ? Object.assign(Object.create(data) as object, extra) : data;
+      return render(withExtension(target), locals, cache);
+    };
+    return load(file, cache)(data, escapeHtml, include);
+  }
+
+  return (file: string, data: object, done: (err: unknown, html?: string) => void): void => {
+    let html: string;
+    try {
+      const locals = data as Record<string, unknown>;
+      html = render(file, locals, locals.cache === true);
+    } catch (err) {
+      return done(err);
+    }
+    done(null, html);
   };
+}
+
+type Template = (
+  locals: Record<string, unknown>,
+  escape: (value: unknown) => string,
+  include: (name: string, extra?: Record<string, unknown>) => string,
+) => string;
+
+const withExtension = (file: string) => (path.extname(file) ? file : `${file}.ejs`);
+
+function compile(file: string): Template {
+  // Indentation (a seventh of a list page) is not sent. Line breaks stay, so the page reads
+  // the same: a line break between two inline elements is the space between them.
+  const source = fs.readFileSync(file, 'utf8').replace(/^[ \t]+/gm, '');
+  return ejs.compile(source, {
+    client: true,
+    filename: file,
+    _with: false,
+    destructuredLocals: templateIdentifiers(source),
+  }) as unknown as Template;
 }
 
 /** Names EJS itself gives a compiled template, and names that cannot be declared with `var`. */
@@ -42,24 +90,13 @@ const RESERVED = new Set([
 const SCRIPTLET = /<%[_=-]?([\s\S]*?)[_-]?%>/g;
 const IDENTIFIER = /[A-Za-z_$][\w$]*/g;
 
-/** Every identifier in the views' scriptlets that a template may need as a variable. */
-export function templateIdentifiers(viewsDir: string): string[] {
+/** Every identifier in a template's scriptlets that it may need as a variable. */
+export function templateIdentifiers(source: string): string[] {
   const names = new Set<string>();
-  for (const file of templates(viewsDir)) {
-    const source = fs.readFileSync(file, 'utf8');
-    for (const [, code] of source.matchAll(SCRIPTLET)) {
-      for (const id of code.match(IDENTIFIER) ?? []) names.add(id);
-    }
+  for (const [, code] of source.matchAll(SCRIPTLET)) {
+    for (const id of code.match(IDENTIFIER) ?? []) names.add(id);
   }
   return [...names].filter((n) => !RESERVED.has(n) && !(n in globalThis) && declarable(n)).sort();
-}
-
-function templates(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return templates(full);
-    return entry.name.endsWith('.ejs') ? [full] : [];
-  });
 }
 
 /** Whether `var name` is valid JavaScript (keywords such as `new` or `class` are not). */

@@ -72,7 +72,6 @@ const toTicket = (r: TicketRow): Ticket => ({
   closedAt: r.closed_at,
 });
 
-/** Tickets with the names the pages show; no search vectors. */
 /** Joins the names a ticket is shown with: category `c`, requester `r`, assignee `a`. */
 export function joinNames(q: Knex.QueryBuilder): Knex.QueryBuilder {
   return q
@@ -81,20 +80,27 @@ export function joinNames(q: Knex.QueryBuilder): Knex.QueryBuilder {
     .leftJoin('users as a', 'a.id', 't.assignee_id');
 }
 
+/**
+ * A ticket with the names it is shown with. The names come from scalar subqueries rather than
+ * joins: the planner weighs three joins' orders on every query (a quarter of a millisecond
+ * each time), and three lookups by key cost it next to nothing.
+ */
 function ticketQuery(db: Db) {
-  return joinNames(db('tickets as t')).select(
+  return db('tickets as t').select(
     't.id',
     't.title',
     't.description',
     't.status',
     't.priority',
     't.category_id',
-    'c.name as category_name',
-    't.requester_id',
-    'r.name as requester_name',
-    'r.email as requester_email',
-    't.assignee_id',
-    'a.name as assignee_name',
+    db.raw(
+      `(select c.name from categories c where c.id = t.category_id) as category_name,
+       t.requester_id,
+       (select r.name from users r where r.id = t.requester_id) as requester_name,
+       (select r.email from users r where r.id = t.requester_id) as requester_email,
+       t.assignee_id,
+       (select a.name from users a where a.id = t.assignee_id) as assignee_name`,
+    ),
     't.created_by_id',
     't.version',
     't.created_at',

@@ -26,7 +26,6 @@ import {
   type QueueQuery,
 } from './tickets.schemas';
 import * as service from './tickets.service';
-import { otherOpenTickets } from './tickets.repo';
 import {
   discard,
   inspectUploads,
@@ -295,19 +294,16 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
     extra: Record<string, unknown> = {},
   ) {
     const viewer = viewerOf(req);
-    const page = await service.getTicketPage(db, viewer, id);
     const staff = isStaff(viewer);
-    const [others, categoryList, assignees] = await Promise.all([
-      staff ? otherOpenTickets(db, page.ticket.requesterId, id) : Promise.resolve([]),
-      staff ? categories.listActiveCategories(db) : Promise.resolve([]),
-      staff ? categories.listAssignees(db) : Promise.resolve([]),
+    const [page, options] = await Promise.all([
+      service.getTicketPage(db, viewer, id),
+      staff ? categories.ticketFieldOptions(db) : Promise.resolve(null),
     ]);
     res.status(status).render('tickets/show', {
       ...page,
       staff,
-      others,
-      categories: categoryList,
-      assignees,
+      categories: options?.categories ?? [],
+      assignees: options?.assignees ?? [],
       statuses: STATUSES,
       priorities: PRIORITIES,
       allowedStatuses: allowedStatuses(viewer, page.ticket),

@@ -88,6 +88,8 @@ export interface TicketPage {
   attachments: attachments.Attachment[];
   /** Names of the users and categories that the timeline's from/to values refer to. */
   names: { users: Record<string, string>; categories: Record<string, string> };
+  /** For staff: the requester's other open tickets (empty for employees). */
+  others: Awaited<ReturnType<typeof repo.otherOpenTickets>>;
 }
 
 async function namesFor(db: Knex, timeline: events.TicketEvent[]): Promise<TicketPage['names']> {
@@ -113,9 +115,10 @@ async function namesFor(db: Knex, timeline: events.TicketEvent[]): Promise<Ticke
 export async function getTicketPage(db: Knex, viewer: Viewer, id: number): Promise<TicketPage> {
   const ticket = await getTicket(db, viewer, id);
   const staff = isStaff(viewer);
-  const [timeline, files] = await Promise.all([
+  const [timeline, files, others] = await Promise.all([
     events.listEvents(db, id, { includeInternal: staff }),
     attachments.listAttachments(db, id),
+    staff ? repo.otherOpenTickets(db, ticket.requesterId, id) : Promise.resolve([]),
   ]);
   const visibleEvents = new Set(timeline.map((e) => e.id));
   return {
@@ -124,6 +127,7 @@ export async function getTicketPage(db: Knex, viewer: Viewer, id: number): Promi
     names: await namesFor(db, timeline),
     // Files of an internal note stay internal.
     attachments: files.filter((f) => f.eventId === null || visibleEvents.has(f.eventId)),
+    others,
   };
 }
 
