@@ -78,6 +78,10 @@ const LIST_COLUMNS = `t.id, t.title, t.status, t.priority,
   (select a.name from users a where a.id = t.assignee_id) as assignee_name,
   t.created_at, t.last_activity_at`;
 
+/** The search excerpt of a list row, for the tsquery bound to its `?`. */
+const SNIPPET = `ts_headline('guichet_fr', t.title || ' — ' || t.description, ?::tsquery,
+  'StartSel=\u0001, StopSel=\u0002, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') as snippet`;
+
 const listQuery = (db: Db) => db('tickets as t').select(db.raw(LIST_COLUMNS));
 
 const toQueueRow = (r: ListRow): QueueRow => ({
@@ -355,10 +359,25 @@ async function estimatedMatches(
   opts: { withStatus: boolean },
 ): Promise<number> {
   const { sql, bindings } = applyFilters(db('tickets as t'), f, opts).select(db.raw('1')).toSQL();
+  const key = JSON.stringify([sql, bindings]);
+  const known = estimates.get(key);
+  if (known && known.until > Date.now()) return known.rows;
   const result = await db.raw(`explain (format json) ${sql}`, bindings);
   const plan = (result.rows[0]?.['QUERY PLAN'] as { Plan?: { 'Plan Rows'?: number } }[])?.[0];
-  return Number(plan?.Plan?.['Plan Rows'] ?? 0);
+  const rows = Number(plan?.Plan?.['Plan Rows'] ?? 0);
+  if (estimates.size >= ESTIMATES_MAX) estimates.clear();
+  estimates.set(key, { rows, until: Date.now() + ESTIMATE_TTL_MS });
+  return rows;
 }
+
+/**
+ * Planner estimates already asked for, for a minute: they move only when the table's
+ * statistics do (ANALYZE), and a search is asked for again and again (its pages, its counts,
+ * the same words typed by several people).
+ */
+const estimates = new Map<string, { rows: number; until: number }>();
+const ESTIMATE_TTL_MS = 60_000;
+const ESTIMATES_MAX = 10_000;
 
 /**
  * Ids of the tickets matching the filters, in the order's sequence after the cursor.
@@ -441,23 +460,29 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
 
   let keyed: Keyed[];
   let more: boolean;
-  let next: (last: Keyed) => Cursor;
   if (sort === 'relevance') {
-    // Rank the most recent matches only: a frequent word must not rank 100,000 rows.
+    // Rank the most recent matches only: a frequent word must not rank 100,000 rows. The
+    // ranked page comes with its columns and excerpts, computed for its rows only.
     const offset = Math.min(Number(cursor?.k[0] ?? 0) || 0, MAX_RELEVANCE_OFFSET);
     const window = await matchingIds(db, f, ORDERS.activity, null, RELEVANCE_WINDOW);
     const rank = f.includeNotes
       ? 'ts_rank(t.search_vector || t.notes_vector, ?::tsquery)'
       : 'ts_rank(t.search_vector, ?::tsquery)';
-    const ranked = (await db('tickets as t')
-      .whereRaw('t.id = any(?::bigint[])', [window.map((w) => w.id)])
-      .select('t.id')
-      .orderByRaw(`${rank} desc, t.id desc`, [f.tsquery ?? ''])
-      .offset(offset)
-      .limit(PAGE_SIZE + 1)) as { id: number }[];
-    keyed = ranked.map((r) => ({ id: r.id, k0: String(offset + PAGE_SIZE) }));
-    more = ranked.length > PAGE_SIZE && offset + PAGE_SIZE < MAX_RELEVANCE_OFFSET;
-    next = (last) => ({ k: [last.k0], id: last.id });
+    const result = await db.raw(
+      `select ${LIST_COLUMNS}, ${SNIPPET} from tickets t where t.id = any(?::bigint[])
+        order by ${rank} desc, t.id desc offset ? limit ?`,
+      [f.tsquery ?? '', window.map((w) => w.id), f.tsquery ?? '', offset, PAGE_SIZE + 1],
+    );
+    const rows = result.rows as ListRow[];
+    const last = rows[PAGE_SIZE - 1];
+    const cursorNext = { k: [String(offset + PAGE_SIZE)], id: last?.id ?? 0 };
+    return {
+      rows: rows.slice(0, PAGE_SIZE).map(toQueueRow),
+      nextCursor:
+        rows.length > PAGE_SIZE && offset + PAGE_SIZE < MAX_RELEVANCE_OFFSET && last
+          ? encode(cursorNext)
+          : null,
+    };
   } else if (!f.q && !hasDateRange(f)) {
     // Filters alone walk the order's index: the page and its names come in one query, the
     // queue's most common one, sent as written.
@@ -481,7 +506,6 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
   } else {
     keyed = await matchingIds(db, f, ORDERS[sort], cursor, PAGE_SIZE + 1);
     more = keyed.length > PAGE_SIZE;
-    next = cursorAfter;
   }
   keyed = keyed.slice(0, PAGE_SIZE);
 
@@ -489,15 +513,7 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
     't.id',
     keyed.map((k) => k.id),
   );
-  if (f.q && f.tsquery) {
-    q.select(
-      db.raw(
-        `ts_headline('guichet_fr', t.title || ' — ' || t.description, ?::tsquery,
-          'StartSel=\u0001, StopSel=\u0002, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') as snippet`,
-        [f.tsquery],
-      ),
-    );
-  }
+  if (f.q && f.tsquery) q.select(db.raw(SNIPPET, [f.tsquery]));
   const rows = (await q) as ListRow[];
   const byId = new Map(rows.map((r) => [r.id, r]));
   const last = keyed[keyed.length - 1];
@@ -506,7 +522,7 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
       .map((k) => byId.get(k.id))
       .filter((r): r is ListRow => r !== undefined)
       .map(toQueueRow),
-    nextCursor: more && last ? encode(next(last)) : null,
+    nextCursor: more && last ? encode(cursorAfter(last)) : null,
   };
 }
 
