@@ -29,10 +29,7 @@ const fixed = Object.fromEntries(
   LOCALES.map((l) => {
     const t = i18n.getFixedT(l);
     const plain = new Map<string, string>();
-    const lookup = (key: unknown, ...rest: unknown[]): unknown => {
-      if (rest.length || typeof key !== 'string') {
-        return (t as unknown as (...args: unknown[]) => unknown)(key, ...rest);
-      }
+    const message = (key: string): string => {
       let text = plain.get(key);
       if (text === undefined) {
         text = String(t(key));
@@ -40,9 +37,58 @@ const fixed = Object.fromEntries(
       }
       return text;
     };
+    const lookup = (key: unknown, ...rest: unknown[]): unknown => {
+      if (typeof key === 'string' && !rest.length) return message(key);
+      if (typeof key === 'string' && rest.length === 1) {
+        const text = interpolate(message(key), rest[0]);
+        if (text !== undefined) return text;
+      }
+      return (t as unknown as (...args: unknown[]) => unknown)(key, ...rest);
+    };
     return [l, Object.assign(lookup, { lng: l }) as unknown as TFunction];
   }),
 ) as Record<Locale, TFunction>;
+
+/** Option names of i18next's `t`: a call with any of them (plurals, context…) goes to i18next. */
+const T_OPTIONS = new Set([
+  'count',
+  'context',
+  'defaultValue',
+  'lng',
+  'lngs',
+  'ns',
+  'ordinal',
+  'returnObjects',
+  'returnDetails',
+  'joinArrays',
+  'postProcess',
+  'interpolation',
+  'replace',
+  'keySeparator',
+  'nsSeparator',
+  'fallbackLng',
+]);
+const PLACEHOLDER = /\{\{(\w+)\}\}/g;
+
+/**
+ * A message with its `{{name}}` placeholders filled in, as i18next fills them (values as
+ * text, nothing escaped: EJS escapes on output), or undefined when i18next must do it: a
+ * plural or another option, a value that is not plain text or a number, a placeholder left
+ * without a value, or any other `{{…}}` form. A timeline page asks for hundreds of these.
+ */
+function interpolate(message: string, values: unknown): string | undefined {
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) return undefined;
+  const given = values as Record<string, unknown>;
+  for (const name in given) if (T_OPTIONS.has(name)) return undefined;
+  let complete = true;
+  const text = message.replace(PLACEHOLDER, (_, name: string) => {
+    const value = Object.hasOwn(given, name) ? given[name] : undefined;
+    if (typeof value === 'string' || typeof value === 'number') return String(value);
+    complete = false;
+    return '';
+  });
+  return complete && !text.includes('{{') && !message.includes('$t(') ? text : undefined;
+}
 
 export function translator(locale: Locale): TFunction {
   return fixed[locale];
