@@ -17,6 +17,21 @@ import ejs from 'ejs';
  */
 export function viewEngine(viewsDir: string) {
   const compiled = new Map<string, Template>();
+  const resolved = new Map<string, string>();
+
+  /** The file an include names, from the views folder (`/x`) or the including file's. */
+  function resolve(from: string, name: string): string {
+    const key = `${from}\0${name}`;
+    let target = resolved.get(key);
+    if (target === undefined) {
+      const joined = name.startsWith('/')
+        ? path.join(viewsDir, name)
+        : path.resolve(path.dirname(from), name);
+      target = path.extname(joined) ? joined : `${joined}.ejs`;
+      resolved.set(key, target);
+    }
+    return target;
+  }
 
   function load(file: string, cache: boolean): Template {
     let template = cache ? compiled.get(file) : undefined;
@@ -29,12 +44,10 @@ export function viewEngine(viewsDir: string) {
 
   function render(file: string, data: Record<string, unknown>, cache: boolean): string {
     const include = (name: string, extra?: Record<string, unknown>) => {
-      const target = name.startsWith('/')
-        ? path.join(viewsDir, name)
-        : path.resolve(path.dirname(file), name);
+      const target = resolve(file, name);
       // The partial sees the page's locals through its prototype, and its own on top: no copy.
       const locals = extra ? Object.assign(Object.create(data) as object, extra) : data;
-      return render(withExtension(target), locals, cache);
+      return render(target, locals, cache);
     };
     return load(file, cache)(data, escapeHtml, include);
   }
@@ -56,8 +69,6 @@ type Template = (
   escape: (value: unknown) => string,
   include: (name: string, extra?: Record<string, unknown>) => string,
 ) => string;
-
-const withExtension = (file: string) => (path.extname(file) ? file : `${file}.ejs`);
 
 function compile(file: string): Template {
   // Indentation (a seventh of a list page) is not sent. Line breaks stay, so the page reads

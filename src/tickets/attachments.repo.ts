@@ -69,8 +69,10 @@ export async function insertAttachments(db: Db, list: NewAttachment[]): Promise<
 }
 
 export async function listAttachments(db: Db, ticketId: number): Promise<Attachment[]> {
-  const rows = await db<AttachmentRow>('attachments').where({ ticket_id: ticketId }).orderBy('id');
-  return rows.map(toAttachment);
+  const result = await db.raw('select * from attachments where ticket_id = ? order by id', [
+    ticketId,
+  ]);
+  return (result.rows as AttachmentRow[]).map(toAttachment);
 }
 
 export async function findAttachment(db: Db, id: number): Promise<Attachment | null> {
