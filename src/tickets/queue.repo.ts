@@ -153,9 +153,22 @@ export async function withTsQuery<F extends Pick<QueueFilter, 'q' | 'tsquery'>>(
   f: F,
 ): Promise<F> {
   if (!f.q || f.tsquery !== undefined) return f;
-  const row = (await db.raw('select guichet_tsq(?)::text as q', [f.q])).rows[0] as { q: string };
-  return { ...f, tsquery: row.q };
+  let tsquery = tsQueries.get(f.q);
+  if (tsquery === undefined) {
+    const row = (await db.raw('select guichet_tsq(?)::text as q', [f.q])).rows[0] as { q: string };
+    tsquery = row.q;
+    if (tsQueries.size >= TS_QUERIES_MAX) tsQueries.clear();
+    tsQueries.set(f.q, tsquery);
+  }
+  return { ...f, tsquery };
 }
+
+/**
+ * Searches already turned into a tsquery: the result depends only on the words and the text
+ * search configuration, which changes only with a migration (run before the server starts).
+ */
+const tsQueries = new Map<string, string>();
+const TS_QUERIES_MAX = 10_000;
 
 /** One condition of a WHERE clause, with `?` for its values. */
 interface Condition {
@@ -225,12 +238,6 @@ function applyConditions(q: Knex.QueryBuilder, conditions: Condition[]): Knex.Qu
   for (const c of conditions) q.whereRaw(c.sql, c.bindings as Knex.RawBinding[]);
   return q;
 }
-
-/** The full-text condition added to a query. */
-const applySearch = (
-  q: Knex.QueryBuilder,
-  f: Pick<QueueFilter, 'q' | 'tsquery' | 'includeNotes'>,
-) => applyConditions(q, searchCondition(f));
 
 /** The shared filters added to a query. */
 export function applyFilters(
@@ -431,23 +438,23 @@ async function matchingIds(
     if (probe < sparse) return throughIndex(db, (trx) => everything(trx('tickets as t')));
   }
 
+  // The most recent rows of the order, then the search among them (plain SQL: the common
+  // path of a search, where a query builder cost more than the query).
   const windowSize = f.searchWindow ?? SEARCH_WINDOW;
-  const window = ordered(db('tickets as t'), { ...f, q: undefined })
-    .select(
-      't.id',
-      ...keys,
-      't.last_activity_at',
-      't.created_at',
-      't.priority_rank',
-      't.search_vector',
-      't.notes_vector',
-    )
-    .limit(windowSize);
-  const columns = ['t.id', ...order.keys.map((_, i) => `t.k${i}`)];
-  const recent = (await applySearch(db.from(window.as('t')), f)
-    .select(columns)
-    .orderByRaw(order.orderBy)
-    .limit(need)) as Keyed[];
+  const inWindow = whereSql([
+    ...filterConditions({ ...f, q: undefined }),
+    ...(cursor ? [{ sql: order.after, bindings: [...cursor.k, cursor.id] }] : []),
+  ]);
+  const matching = whereSql(searchCondition(f));
+  const result = await db.raw(
+    `select t.id, ${order.keys.map((_, i) => `t.k${i}`).join(', ')} from (
+       select t.id, ${order.keys.map((k, i) => `${k} as k${i}`).join(', ')},
+              t.last_activity_at, t.created_at, t.priority_rank, t.search_vector, t.notes_vector
+         from tickets t where ${inWindow.sql} order by ${order.orderBy} limit ?
+     ) t where ${matching.sql} order by ${order.orderBy} limit ?`,
+    [...inWindow.bindings, windowSize, ...matching.bindings, need] as Knex.RawBinding[],
+  );
+  const recent = result.rows as Keyed[];
   if (recent.length >= need) return recent;
   return throughIndex(db, (trx) => everything(trx('tickets as t')));
 }
