@@ -152,3 +152,35 @@ describe('search beyond the recent window', () => {
     }
   });
 });
+
+describe('search by relevance', () => {
+  test('when staff search a word, then a title match ranks above a description match, and a match in an internal note still counts', async () => {
+    const now = new Date();
+    const ticket = (title: string, description: string, note: string | null, i: number) => ({
+      title,
+      description,
+      requester_id: requester.id,
+      created_by_id: requester.id,
+      created_at: now,
+      last_activity_at: new Date(now.getTime() - i * 1000),
+      search_vector: ctx.db.raw(`guichet_tsv(?, 'A') || guichet_tsv(?, 'B')`, [title, description]),
+      notes_vector: note ? ctx.db.raw(`guichet_tsv(?, 'C')`, [note]) : ctx.db.raw(`''::tsvector`),
+    });
+    // The most recent first: relevance, not recency, must decide the order.
+    const rows = await ctx
+      .db('tickets')
+      .insert([
+        ticket('Poste bloqué', 'Rien à signaler', 'Le Zyxel a été redémarré', 0),
+        ticket('Routeur muet', 'Le Zyxel clignote en orange', null, 1),
+        ticket('Zyxel du 2e : Zyxel hors service', 'Aucun voyant', null, 2),
+      ])
+      .returning('id');
+    const [note, description, title] = rows.map((r) => String(r.id));
+    const res = await staff.get('/tickets?q=zyxel');
+    expect(res.status).toBe(200);
+    const ids = [
+      ...res.text.matchAll(/<td data-label="#" class="nowrap"><a href="\/tickets\/(\d+)">/g),
+    ].map((m) => m[1]);
+    expect(ids).toEqual([title, description, note]);
+  });
+});
