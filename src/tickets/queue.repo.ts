@@ -365,11 +365,14 @@ async function estimatedMatches(
   f: Omit<QueueFilter, 'sort' | 'cursor'>,
   opts: { withStatus: boolean },
 ): Promise<number> {
-  const { sql, bindings } = applyFilters(db('tickets as t'), f, opts).select(db.raw('1')).toSQL();
-  const key = JSON.stringify([sql, bindings]);
+  const where = whereSql(filterConditions(f, opts));
+  const key = JSON.stringify(where);
   const known = estimates.get(key);
   if (known && known.until > Date.now()) return known.rows;
-  const result = await db.raw(`explain (format json) ${sql}`, bindings);
+  const result = await db.raw(
+    `explain (format json) select 1 from tickets t where ${where.sql}`,
+    where.bindings as Knex.RawBinding[],
+  );
   const plan = (result.rows[0]?.['QUERY PLAN'] as { Plan?: { 'Plan Rows'?: number } }[])?.[0];
   const rows = Number(plan?.Plan?.['Plan Rows'] ?? 0);
   if (estimates.size >= ESTIMATES_MAX) estimates.clear();
