@@ -308,6 +308,10 @@ const cursorAfter = (last: Keyed): Cursor => ({
   id: last.id,
 });
 
+/** The keyset condition for the rows after the cursor, if there is one. */
+const afterCursor = (order: Order, cursor: Cursor | null): Condition[] =>
+  cursor ? [{ sql: order.after, bindings: [...cursor.k, cursor.id] }] : [];
+
 /** The filters, then the rows after the cursor, in the order's sequence. */
 function inOrder(
   q: Knex.QueryBuilder,
@@ -315,12 +319,14 @@ function inOrder(
   order: Order,
   cursor: Cursor | null,
 ): Knex.QueryBuilder {
-  applyFilters(q, f);
-  if (cursor) q.whereRaw(order.after, [...cursor.k, cursor.id]);
-  return q.orderByRaw(order.orderBy);
+  return applyConditions(q, [...filterConditions(f), ...afterCursor(order, cursor)]).orderByRaw(
+    order.orderBy,
+  );
 }
 
-const keyColumns = (db: Db, order: Order) => order.keys.map((k, i) => db.raw(`${k} as k${i}`));
+/** The order's keys selected as k0, k1… (what a cursor is made of). */
+const keysSql = (order: Order) => order.keys.map((k, i) => `${k} as k${i}`).join(', ');
+const keyColumns = (db: Db, order: Order) => db.raw(keysSql(order));
 
 const hasDateRange = (f: Omit<QueueFilter, 'sort' | 'cursor'>) =>
   DATE_COLUMNS.some(([key]) => f[key]?.from || f[key]?.to);
@@ -411,9 +417,7 @@ async function matchingIds(
   const keys = keyColumns(db, order);
   const ordered = (q: Knex.QueryBuilder, filter: QueueFilter) => inOrder(q, filter, order, cursor);
   const everything = (q: Knex.QueryBuilder) =>
-    ordered(q, f)
-      .select('t.id', ...keys)
-      .limit(need) as unknown as Promise<Keyed[]>;
+    ordered(q, f).select('t.id', keys).limit(need) as unknown as Promise<Keyed[]>;
   if (!f.q) {
     if (!(await narrowRange(db, f))) return everything(db('tickets as t'));
     // A few days' tickets: read them all from the range's index, then sort. Walking the order
@@ -422,7 +426,7 @@ async function matchingIds(
     return db
       .withMaterialized('t', inRange)
       .from('t')
-      .select('t.id', ...keys)
+      .select('t.id', keys)
       .orderByRaw(order.orderBy)
       .limit(need) as unknown as Promise<Keyed[]>;
   }
@@ -446,12 +450,12 @@ async function matchingIds(
   const windowSize = f.searchWindow ?? SEARCH_WINDOW;
   const inWindow = whereSql([
     ...filterConditions({ ...f, q: undefined }),
-    ...(cursor ? [{ sql: order.after, bindings: [...cursor.k, cursor.id] }] : []),
+    ...afterCursor(order, cursor),
   ]);
   const matching = whereSql(searchCondition(f));
   const result = await db.raw(
     `select t.id, ${order.keys.map((_, i) => `t.k${i}`).join(', ')} from (
-       select t.id, ${order.keys.map((k, i) => `${k} as k${i}`).join(', ')},
+       select t.id, ${keysSql(order)},
               t.last_activity_at, t.created_at, t.priority_rank, t.search_vector, t.notes_vector
          from tickets t where ${inWindow.sql} order by ${order.orderBy} limit ?
      ) t where ${matching.sql} order by ${order.orderBy} limit ?`,
@@ -468,8 +472,6 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
   const sort: Sort = f.sort === 'relevance' && !f.q ? 'activity' : f.sort;
   const cursor = decode(f.cursor, sort);
 
-  let keyed: Keyed[];
-  let more: boolean;
   if (sort === 'relevance') {
     // Rank the most recent matches only: a frequent word must not rank 100,000 rows. The
     // ranked page comes with its columns and excerpts, computed for its rows only.
@@ -493,26 +495,21 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
       ],
     );
     const rows = result.rows as ListRow[];
-    const last = rows[PAGE_SIZE - 1];
-    const cursorNext = { k: [String(offset + PAGE_SIZE)], id: last?.id ?? 0 };
+    const more = rows.length > PAGE_SIZE && offset + PAGE_SIZE < MAX_RELEVANCE_OFFSET;
     return {
       rows: rows.slice(0, PAGE_SIZE).map(toQueueRow),
-      nextCursor:
-        rows.length > PAGE_SIZE && offset + PAGE_SIZE < MAX_RELEVANCE_OFFSET && last
-          ? encode(cursorNext)
-          : null,
+      nextCursor: more
+        ? encode({ k: [String(offset + PAGE_SIZE)], id: rows[PAGE_SIZE - 1].id })
+        : null,
     };
-  } else if (!f.q && !hasDateRange(f)) {
+  }
+  if (!f.q && !hasDateRange(f)) {
     // Filters alone walk the order's index: the page and its names come in one query, the
     // queue's most common one, sent as written.
     const order = ORDERS[sort];
-    const where = whereSql([
-      ...filterConditions(f),
-      ...(cursor ? [{ sql: order.after, bindings: [...cursor.k, cursor.id] }] : []),
-    ]);
-    const keys = order.keys.map((k, i) => `${k} as k${i}`).join(', ');
+    const where = whereSql([...filterConditions(f), ...afterCursor(order, cursor)]);
     const result = await db.raw(
-      `select ${LIST_COLUMNS}, ${keys} from tickets t where ${where.sql}
+      `select ${LIST_COLUMNS}, ${keysSql(order)} from tickets t where ${where.sql}
         order by ${order.orderBy} limit ?`,
       [...where.bindings, PAGE_SIZE + 1] as Knex.RawBinding[],
     );
@@ -522,11 +519,11 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
       rows: rows.slice(0, PAGE_SIZE).map(toQueueRow),
       nextCursor: rows.length > PAGE_SIZE && last ? encode(cursorAfter(last)) : null,
     };
-  } else {
-    keyed = await matchingIds(db, f, ORDERS[sort], cursor, PAGE_SIZE + 1);
-    more = keyed.length > PAGE_SIZE;
   }
-  keyed = keyed.slice(0, PAGE_SIZE);
+
+  // A search or a range of days: the page's ids first (matchingIds), then their rows.
+  const found = await matchingIds(db, f, ORDERS[sort], cursor, PAGE_SIZE + 1);
+  const keyed = found.slice(0, PAGE_SIZE);
 
   const q = listQuery(db).whereIn(
     't.id',
@@ -541,7 +538,7 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
       .map((k) => byId.get(k.id))
       .filter((r): r is ListRow => r !== undefined)
       .map(toQueueRow),
-    nextCursor: more && last ? encode(cursorAfter(last)) : null,
+    nextCursor: found.length > PAGE_SIZE && last ? encode(cursorAfter(last)) : null,
   };
 }
 
