@@ -145,12 +145,12 @@ export async function lockCategoryOrder(
     .select<{ id: number; position: number }[]>('id', 'position');
 }
 
+/** Who can be assigned tickets: active technicians and admins, by name. */
+const ASSIGNEES_SQL = `select id, name from users
+  where active and role in (${STAFF.map((r) => `'${r}'`).join(', ')}) order by name, id`;
+
 export async function listAssignees(db: Db): Promise<Assignee[]> {
-  return db('users')
-    .where({ active: true })
-    .whereIn('role', STAFF)
-    .orderBy(['name', 'id'])
-    .select<Assignee[]>('id', 'name');
+  return (await db.raw(ASSIGNEES_SQL)).rows as Assignee[];
 }
 
 export interface QueueFilterOptions {
@@ -161,11 +161,7 @@ export interface QueueFilterOptions {
 const categoriesJson = (where: string) => `
   (select coalesce(json_agg(c), '[]') from (
      select id, name, active from categories ${where} order by position, name, id) c)`;
-/** The staff, as listAssignees gives them. */
-const ASSIGNEES_JSON = `
-  (select coalesce(json_agg(a), '[]') from (
-     select id, name from users where active and role in (${STAFF.map((r) => `'${r}'`).join(', ')})
-      order by name, id) a)`;
+const ASSIGNEES_JSON = `(select coalesce(json_agg(a), '[]') from (${ASSIGNEES_SQL}) a)`;
 
 /**
  * What the queue's filters offer (every category, and the staff), as two json columns
