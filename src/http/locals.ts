@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { BoundedMap } from '../bounded-map';
 import type { Config } from '../config';
 import { noon } from '../dashboard/calendar';
 
@@ -17,12 +18,11 @@ const CACHE_MAX = 20_000;
 
 /** Remembers a formatter's output per key: a list shows the same dates page after page. */
 function remembered<K>(format: (key: K) => string): (key: K) => string {
-  const cache = new Map<K, string>();
+  const cache = new BoundedMap<K, string>(CACHE_MAX);
   return (key) => {
     let text = cache.get(key);
     if (text === undefined) {
       text = format(key);
-      if (cache.size >= CACHE_MAX) cache.clear();
       cache.set(key, text);
     }
     return text;
@@ -46,10 +46,10 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
     return {
       // Shown to the minute: one string per minute.
       dateTime: remembered((minute: number) => dateTime.format(minute * 60_000)),
-      relative: remembered((amount: string) => {
-        const [n, unit] = amount.split(' ');
-        return relative.format(Number(n), unit as Intl.RelativeTimeFormatUnit);
-      }),
+      // One cache per unit, of the few amounts each is shown with.
+      relative: Object.fromEntries(
+        RELATIVE_UNITS.map(([unit]) => [unit, remembered((n: number) => relative.format(n, unit))]),
+      ) as Record<Intl.RelativeTimeFormatUnit, (n: number) => string>,
       day: new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }),
     };
   };
@@ -65,7 +65,7 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
       const seconds = (asDate(d).getTime() - clock().getTime()) / 1000;
       for (const [unit, size] of RELATIVE_UNITS) {
         if (Math.abs(seconds) >= size || unit === 'second') {
-          return relative(`${Math.round(seconds / size)} ${unit}`);
+          return relative[unit](Math.round(seconds / size));
         }
       }
       return '';

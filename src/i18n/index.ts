@@ -1,4 +1,5 @@
 import i18next, { type TFunction } from 'i18next';
+import { BoundedMap } from '../bounded-map';
 import { LOCALES, type Locale } from '../config';
 import en from './en.json';
 import fr from './fr.json';
@@ -28,12 +29,12 @@ const PLAIN_CACHE_MAX = 5000;
 const fixed = Object.fromEntries(
   LOCALES.map((l) => {
     const t = i18n.getFixedT(l);
-    const plain = new Map<string, string>();
+    const plain = new BoundedMap<string, string>(PLAIN_CACHE_MAX);
     const message = (key: string): string => {
       let text = plain.get(key);
       if (text === undefined) {
         text = String(t(key));
-        if (plain.size < PLAIN_CACHE_MAX) plain.set(key, text);
+        plain.set(key, text);
       }
       return text;
     };

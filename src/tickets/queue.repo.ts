@@ -3,6 +3,7 @@ import {
   QUEUE_FILTER_OPTION_COLUMNS,
   type QueueFilterOptions,
 } from '../categories/categories.repo';
+import { BoundedMap } from '../bounded-map';
 import { instants, type DayRange } from '../dashboard/calendar';
 import { joinNames, NAME_COLUMNS } from './tickets.repo';
 import { STATUSES, type Priority, type Status } from './workflow';
@@ -150,7 +151,6 @@ export async function withTsQuery<F extends Pick<QueueFilter, 'q' | 'tsquery'>>(
   if (tsquery === undefined) {
     const row = (await db.raw('select guichet_tsq(?)::text as q', [f.q])).rows[0] as { q: string };
     tsquery = row.q;
-    if (tsQueries.size >= TS_QUERIES_MAX) tsQueries.clear();
     tsQueries.set(f.q, tsquery);
   }
   return { ...f, tsquery };
@@ -160,8 +160,7 @@ export async function withTsQuery<F extends Pick<QueueFilter, 'q' | 'tsquery'>>(
  * Searches already turned into a tsquery: the result depends only on the words and the text
  * search configuration, which changes only with a migration (run before the server starts).
  */
-const tsQueries = new Map<string, string>();
-const TS_QUERIES_MAX = 10_000;
+const tsQueries = new BoundedMap<string, string>(10_000);
 
 /** One condition of a WHERE clause, with `?` for its values. */
 interface Condition {
@@ -374,7 +373,6 @@ async function estimatedMatches(
   );
   const plan = (result.rows[0]?.['QUERY PLAN'] as { Plan?: { 'Plan Rows'?: number } }[])?.[0];
   const rows = Number(plan?.Plan?.['Plan Rows'] ?? 0);
-  if (estimates.size >= ESTIMATES_MAX) estimates.clear();
   estimates.set(key, { rows, until: Date.now() + ESTIMATE_TTL_MS });
   return rows;
 }
@@ -384,9 +382,8 @@ async function estimatedMatches(
  * statistics do (ANALYZE), and a search is asked for again and again (its pages, its counts,
  * the same words typed by several people).
  */
-const estimates = new Map<string, { rows: number; until: number }>();
+const estimates = new BoundedMap<string, { rows: number; until: number }>(10_000);
 const ESTIMATE_TTL_MS = 60_000;
-const ESTIMATES_MAX = 10_000;
 
 /**
  * Ids of the tickets matching the filters, in the order's sequence after the cursor.

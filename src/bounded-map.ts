@@ -1,0 +1,15 @@
+/**
+ * A Map that starts over once it holds `max` entries: for caches of values that are cheap to
+ * compute again and only ever needed recently (formatted dates, translations, planner
+ * estimates), where keeping an eviction order would cost more than it saves.
+ */
+export class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    if (this.size >= this.max && !this.has(key)) this.clear();
+    return super.set(key, value);
+  }
+}
