@@ -46,6 +46,8 @@ export interface AppDeps {
   loginThrottle?: ThrottleRules;
   /** How long the dashboard's figures are shared (default one minute; 0 in most tests). */
   dashboardCacheMs?: number;
+  /** How long the queue's counts and filter choices are shared (default five seconds). */
+  queueFacetsCacheMs?: number;
   /** Delivers emails (admin test button); the outbox writes them in any case. */
   mailer?: Mailer;
   outbox?: Outbox;
@@ -180,7 +182,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(passwordRoutes({ db, config, outbox, clock }));
   app.use(homeRoutes());
-  app.use(ticketRoutes({ db, config, clock, outbox }));
+  app.use(ticketRoutes({ db, config, clock, outbox, facetsCacheMs: deps.queueFacetsCacheMs }));
   app.use(dashboardRoutes({ db, config, clock, cacheMs: deps.dashboardCacheMs }));
   app.use(accountRoutes({ db }));
   app.use(adminUserRoutes({ db, config, outbox, clock }));

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { Conflict, isUniqueViolation } from '../http/errors';
+import { sharedDataChanged } from '../shared-cache';
 
 type Db = Knex | Knex.Transaction;
 
@@ -105,6 +106,7 @@ export async function insertCategory(db: Db, c: NewCategory): Promise<Category> 
         ) as unknown as number,
       })
       .returning('id');
+    sharedDataChanged(db);
     return (await findCategory(db, row.id))!;
   } catch (err) {
     if (isUniqueViolation(err)) throw new Conflict('categories.errors.name_taken');
@@ -129,6 +131,7 @@ export async function updateCategory(db: Db, id: number, c: CategoryChanges): Pr
     await db<CategoryRow>('categories')
       .where({ id })
       .update({ ...patch, updated_at: db.fn.now() as unknown as Date });
+    sharedDataChanged(db);
   } catch (err) {
     if (isUniqueViolation(err)) throw new Conflict('categories.errors.name_taken');
     throw err;

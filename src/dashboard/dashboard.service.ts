@@ -4,6 +4,7 @@ import { OPEN_STATUSES, PRIORITIES, type Priority, type Status } from '../ticket
 import { lastWeeks, periodOf, type DayRange } from './calendar';
 import type { Ticket } from '../tickets/tickets.repo';
 import * as repo from './dashboard.repo';
+import { SharedCache } from '../shared-cache';
 
 export const PERIODS = [7, 30, 90] as const;
 export type Period = (typeof PERIODS)[number];
@@ -110,25 +111,19 @@ async function computeStats(
  * result instead of computing it again.
  */
 export class DashboardStats {
-  private readonly cache = new Map<Period, { at: number; value: Promise<DeskStats> }>();
+  private readonly cache: SharedCache<Period, DeskStats>;
 
   constructor(
     private readonly db: Knex,
     private readonly timeZone: string,
     private readonly clock: () => Date,
-    private readonly ttlMs: number,
-  ) {}
+    ttlMs: number,
+  ) {
+    this.cache = new SharedCache({ ttlMs, now: () => clock().getTime() });
+  }
 
   get(days: Period): Promise<DeskStats> {
-    const now = this.clock();
-    const hit = this.cache.get(days);
-    if (hit && now.getTime() - hit.at < this.ttlMs) return hit.value;
-    const value = computeStats(this.db, now, this.timeZone, days);
-    this.cache.set(days, { at: now.getTime(), value });
-    value.catch(() => {
-      if (this.cache.get(days)?.value === value) this.cache.delete(days);
-    });
-    return value;
+    return this.cache.get(days, () => computeStats(this.db, this.clock(), this.timeZone, days));
   }
 }
 

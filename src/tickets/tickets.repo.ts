@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { sharedDataChanged } from '../shared-cache';
 import type { Priority, Status } from './workflow';
 
 type Db = Knex | Knex.Transaction;
@@ -145,6 +146,7 @@ export async function insertTicket(db: Db, t: NewTicket): Promise<number> {
       search_vector: db.raw(`guichet_tsv(?, 'A') || guichet_tsv(?, 'B')`, [t.title, t.description]),
     })
     .returning('id');
+  sharedDataChanged(db);
   return row.id;
 }
 
@@ -184,6 +186,7 @@ export async function updateTicket(
     patch.search_vector = db.raw(`search_vector || guichet_tsv(?, 'C')`, [c.publicText]);
   if (c.noteText) patch.notes_vector = db.raw(`notes_vector || guichet_tsv(?, 'C')`, [c.noteText]);
   const [row] = await db('tickets').where({ id }).update(patch).returning('version');
+  sharedDataChanged(db);
   return row.version;
 }
 

@@ -8,6 +8,7 @@ import type { Outbox } from '../notifications/outbox';
 import { flash } from '../http/flash';
 import { requireRole, requireUser, STAFF_ROLES } from '../http/guards';
 import { fieldErrors, fields } from '../http/validate';
+import { SharedCache } from '../shared-cache';
 import { csvSeparator, ticketCsvHeader, ticketCsvRow, writeCsv } from './csv';
 import {
   COUNT_CAP,
@@ -15,6 +16,7 @@ import {
   listQueue,
   queueFacets,
   withTsQuery,
+  type QueueFacets,
   type QueueFilter,
 } from './queue.repo';
 import {
@@ -52,7 +54,16 @@ interface TicketRouteDeps {
   config: Config;
   clock: () => Date;
   outbox: Outbox;
+  /** How long the queue's counts and filter choices are shared (default five seconds). */
+  facetsCacheMs?: number;
 }
+
+/**
+ * The counts beside the queue's status tabs and its filters' choices are the same for every
+ * technician looking at the same filters: they are shared for a few seconds, and made again
+ * at once after any write of this process (a ticket, a category, a technician).
+ */
+const QUEUE_FACETS_CACHE_MS = 5_000;
 
 const idParam = fields.id();
 
@@ -112,8 +123,19 @@ function filterFor(
   };
 }
 
-export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Router {
+export function ticketRoutes({
+  db,
+  config,
+  clock,
+  outbox,
+  facetsCacheMs,
+}: TicketRouteDeps): Router {
   const router = Router();
+  const facets = new SharedCache<string, QueueFacets>({
+    ttlMs: facetsCacheMs ?? QUEUE_FACETS_CACHE_MS,
+    now: () => clock().getTime(),
+    staleOnWrite: true,
+  });
   const ctx: service.TicketContext = {
     db,
     clock,
@@ -171,21 +193,25 @@ export function ticketRoutes({ db, config, clock, outbox }: TicketRouteDeps): Ro
     }
 
     const filter: QueueFilter = { ...base, statuses: query.status, sort, cursor: query.cursor };
-    const [page, facets] = await Promise.all([
+    // Counts ignore the status tab, the order and the page: every other field is the key.
+    const facetsKey = { ...filter, statuses: undefined, sort: undefined, cursor: undefined };
+    const [page, choices] = await Promise.all([
       listQueue(db, filter),
-      staff ? queueFacets(db, filter) : Promise.resolve(null),
+      staff
+        ? facets.get(JSON.stringify(facetsKey), () => queueFacets(db, filter))
+        : Promise.resolve(null),
     ]);
     res.render('tickets/index', {
       page,
-      counts: facets?.counts ?? null,
+      counts: choices?.counts ?? null,
       countCap: COUNT_CAP,
       query,
       sort,
       staff,
       statuses: STATUSES,
       priorities: PRIORITIES,
-      categories: facets?.categories ?? [],
-      assignees: facets?.assignees ?? [],
+      categories: choices?.categories ?? [],
+      assignees: choices?.assignees ?? [],
       urlWith: (over: Partial<Record<keyof QueueQuery, unknown>>) => queueUrl(query, over),
       dateRanges: DATE_FILTERS.flatMap((key) => {
         const from = query[`${key}_from`];

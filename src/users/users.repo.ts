@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Locale } from '../config';
 import { Conflict, isUniqueViolation } from '../http/errors';
+import { sharedDataChanged } from '../shared-cache';
 
 export const ROLES = ['employee', 'technician', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -99,6 +100,7 @@ export async function insertUser(db: Db, u: NewUser): Promise<User> {
         password_hash: u.passwordHash,
       })
       .returning('*');
+    sharedDataChanged(db);
     return toUser(row);
   } catch (err) {
     if (isUniqueViolation(err)) throw new Conflict('users.errors.email_taken');
@@ -130,6 +132,9 @@ export async function updateUser(db: Db, id: number, c: UserChanges): Promise<Us
       .where({ id })
       .update({ ...patch, updated_at: db.fn.now() as unknown as Date })
       .returning('*');
+    // Who can be assigned, and the names lists show.
+    if (c.name !== undefined || c.role !== undefined || c.active !== undefined)
+      sharedDataChanged(db);
     return toUser(row);
   } catch (err) {
     if (isUniqueViolation(err)) throw new Conflict('users.errors.email_taken');

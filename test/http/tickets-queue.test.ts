@@ -1,5 +1,5 @@
 import { createTestContext, type TestContext } from '../support/app';
-import { loginAs, newAgent, type Agent } from '../support/agent';
+import { loginAs, newAgent, postForm, versionOf, type Agent } from '../support/agent';
 import { createUser, type TestUser } from '../support/factories';
 
 let ctx: TestContext;
@@ -182,5 +182,67 @@ describe('search by relevance', () => {
       ...res.text.matchAll(/<td data-label="#" class="nowrap"><a href="\/tickets\/(\d+)">/g),
     ].map((m) => m[1]);
     expect(ids).toEqual([title, description, note]);
+  });
+});
+
+describe('the tab counts are shared for a few seconds', () => {
+  let shared: TestContext;
+  let now = new Date('2026-11-20T10:00:00Z');
+  let agent: Agent;
+  let requesterId: number;
+
+  beforeAll(async () => {
+    shared = await createTestContext({ deps: { clock: () => now, queueFacetsCacheMs: 5_000 } });
+    const user = await createUser(shared.db, { role: 'technician' });
+    requesterId = (await createUser(shared.db)).id;
+    agent = newAgent(shared.app);
+    await loginAs(agent, user);
+  });
+  afterAll(() => shared.close());
+
+  const counts = async () => {
+    const res = await agent.get('/tickets?priority=high&status=waiting');
+    expect(res.status).toBe(200);
+    const count = (label: string) =>
+      Number(new RegExp(`${label} <span class="count">(\\d+)</span>`).exec(res.text)?.[1] ?? 0);
+    return { new: count('Nouveau'), inProgress: count('En cours') };
+  };
+  const fileBehindItsBack = async () =>
+    (
+      await shared
+        .db('tickets')
+        .insert({
+          title: 't',
+          description: 'd',
+          priority: 'high',
+          requester_id: requesterId,
+          created_by_id: requesterId,
+        })
+        .returning('id')
+    )[0].id as number;
+
+  test('when another process files a ticket, then the counts show it once the cache time has passed', async () => {
+    expect(await counts()).toEqual({ new: 0, inProgress: 0 });
+    await fileBehindItsBack();
+    now = new Date(now.getTime() + 4_000);
+    expect(await counts()).toEqual({ new: 0, inProgress: 0 });
+    now = new Date(now.getTime() + 1_001);
+    expect(await counts()).toEqual({ new: 1, inProgress: 0 });
+  });
+
+  test('when a technician changes a ticket here, then the counts show it on the next page', async () => {
+    const before = await counts();
+    const id = await fileBehindItsBack();
+    const res = await postForm(
+      agent,
+      `/tickets/${id}/fields`,
+      {
+        version: await versionOf(agent, id),
+        status: 'in_progress',
+      },
+      { from: `/tickets/${id}` },
+    );
+    expect(res.status).toBe(302);
+    expect(await counts()).toEqual({ new: before.new, inProgress: before.inProgress + 1 });
   });
 });
