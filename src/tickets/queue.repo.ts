@@ -38,6 +38,8 @@ export interface QueueFilter {
   searchWindow?: number;
   /** Below this many matches a search goes straight through the index (tests make it small). */
   sparseMatches?: number;
+  /** How many of the most recent matches relevance ranks (tests make it small). */
+  relevanceWindow?: number;
 }
 
 /** What a list of tickets shows of each. */
@@ -389,13 +391,9 @@ const ESTIMATE_TTL_MS = 60_000;
  * Ids of the tickets matching the filters, in the order's sequence after the cursor.
  *
  * A search never leaves the plan to the planner's estimate (a rare word estimated as common
- * would walk the whole table in order). It first counts the matches through the full-text
- * index, stopping at SPARSE_MATCHES: when there are few, it reads them all through that index;
- * when there are many, it looks through the most recent rows of the order, where a frequent
- * word fills the page at once, and uses the index only if that window was not enough. A word
- * the planner expects in far more tickets than SPARSE_MATCHES skips the count (its cost grows
- * with the matches) and goes to the window at once; if the estimate was wrong, the window
- * comes back short and the index answers, as above.
+ * would walk the whole table in order): a frequent word (frequentSearch) is looked for among
+ * the most recent rows of the order, where it fills the page at once, and the full-text index
+ * answers for a rare word or when that window was not enough.
  */
 async function matchingIds(
   db: Db,
@@ -404,56 +402,139 @@ async function matchingIds(
   cursor: Cursor | null,
   need: number,
 ): Promise<Keyed[]> {
-  const keys = keyColumns(db, order);
-  const ordered = (q: Knex.QueryBuilder, filter: QueueFilter) => inOrder(q, filter, order, cursor);
-  const everything = (q: Knex.QueryBuilder) =>
-    ordered(q, f).select('t.id', keys).limit(need) as unknown as Promise<Keyed[]>;
   if (!f.q) {
-    if (!(await narrowRange(db, f))) return everything(db('tickets as t'));
+    if (!(await narrowRange(db, f))) return inIndexOrder(db, f, order, cursor, need);
     // A few days' tickets: read them all from the range's index, then sort. Walking the order
     // would pass over every newer ticket first (old days have old activity).
-    const inRange = ordered(db('tickets as t'), f).clearOrder().select(RANGE_COLUMNS);
+    const inRange = inOrder(db('tickets as t'), f, order, cursor)
+      .clearOrder()
+      .select(RANGE_COLUMNS);
     return db
       .withMaterialized('t', inRange)
       .from('t')
-      .select('t.id', keys)
+      .select('t.id', keyColumns(db, order))
       .orderByRaw(order.orderBy)
       .limit(need) as unknown as Promise<Keyed[]>;
   }
+  if (!(await frequentSearch(db, f)))
+    return throughIndex(db, (trx) => inIndexOrder(trx, f, order, cursor, need));
+  const recent = recentMatches(f, order, cursor, need);
+  const result = await db.raw(
+    `select t.id, ${order.keys.map((_, i) => `t.k${i}`).join(', ')} from (${recent.sql}) t`,
+    recent.bindings,
+  );
+  if (result.rows.length >= need) return result.rows as Keyed[];
+  return throughIndex(db, (trx) => inIndexOrder(trx, f, order, cursor, need));
+}
 
+/** The first `need` ids of the order after the cursor, as the planner sees fit. */
+function inIndexOrder(
+  db: Db,
+  f: QueueFilter,
+  order: Order,
+  cursor: Cursor | null,
+  need: number,
+): Promise<Keyed[]> {
+  return inOrder(db('tickets as t'), f, order, cursor)
+    .select('t.id', keyColumns(db, order))
+    .limit(need) as unknown as Promise<Keyed[]>;
+}
+
+/**
+ * Whether a search looks through the most recent rows first (a frequent word fills a page
+ * there at once) or goes straight through the full-text index (few matches). It first counts
+ * the matches through that index, stopping at SPARSE_MATCHES; a word the planner expects in
+ * far more tickets than that skips the count (its cost grows with the matches). If the
+ * estimate was wrong, the window comes back short and the index answers after all.
+ */
+async function frequentSearch(db: Db, f: QueueFilter): Promise<boolean> {
   const sparse = f.sparseMatches ?? SPARSE_MATCHES;
-  // A word the planner expects in far more tickets than `sparse` goes to the window at once.
-  if ((await estimatedMatches(db, f, { withStatus: true })) < sparse * FREQUENT_FACTOR) {
-    const probe = await throughIndex(db, async (trx) => {
-      const sample = ordered(trx('tickets as t'), f)
-        .clearOrder()
-        .select('t.id')
-        .limit(SPARSE_MATCHES);
-      const row = await trx.from(sample.as('s')).count<{ n: number }[]>('* as n').first();
-      return Number(row?.n ?? 0);
-    });
-    if (probe < sparse) return throughIndex(db, (trx) => everything(trx('tickets as t')));
-  }
+  if ((await estimatedMatches(db, f, { withStatus: true })) >= sparse * FREQUENT_FACTOR)
+    return true;
+  const probe = await throughIndex(db, async (trx) => {
+    const sample = applyConditions(trx('tickets as t'), filterConditions(f))
+      .select('t.id')
+      .limit(SPARSE_MATCHES);
+    const row = await trx.from(sample.as('s')).count<{ n: number }[]>('* as n').first();
+    return Number(row?.n ?? 0);
+  });
+  return probe >= sparse;
+}
 
-  // The most recent rows of the order, then the search among them (plain SQL: the common
-  // path of a search, where a query builder cost more than the query).
-  const windowSize = f.searchWindow ?? SEARCH_WINDOW;
+/**
+ * The first `need` matches of a search among the most recent rows of the order (SEARCH_WINDOW
+ * of them) after the cursor, as a subquery with the order's keys (k0, k1) and the columns a
+ * list row and its rank are made of. Plain SQL: the common path of a search.
+ */
+function recentMatches(
+  f: QueueFilter,
+  order: Order,
+  cursor: Cursor | null,
+  need: number,
+): { sql: string; bindings: Knex.RawBinding[] } {
   const inWindow = whereSql([
     ...filterConditions({ ...f, q: undefined }),
     ...afterCursor(order, cursor),
   ]);
   const matching = whereSql(searchCondition(f));
-  const result = await db.raw(
-    `select t.id, ${order.keys.map((_, i) => `t.k${i}`).join(', ')} from (
-       select t.id, ${keysSql(order)},
-              t.last_activity_at, t.created_at, t.priority_rank, t.search_vector, t.notes_vector
-         from tickets t where ${inWindow.sql} order by ${order.orderBy} limit ?
-     ) t where ${matching.sql} order by ${order.orderBy} limit ?`,
-    [...inWindow.bindings, windowSize, ...matching.bindings, need] as Knex.RawBinding[],
+  return {
+    sql: `select t.* from (
+        select t.id, ${keysSql(order)}, t.title, t.description, t.status, t.priority,
+               t.category_id, t.requester_id, t.assignee_id, t.created_at, t.last_activity_at,
+               t.priority_rank, t.search_vector, t.notes_vector
+          from tickets t where ${inWindow.sql} order by ${order.orderBy} limit ?
+      ) t where ${matching.sql} order by ${order.orderBy} limit ?`,
+    bindings: [
+      ...inWindow.bindings,
+      f.searchWindow ?? SEARCH_WINDOW,
+      ...matching.bindings,
+      need,
+    ] as Knex.RawBinding[],
+  };
+}
+
+/** A search's rank: with notes, the two ranks added up (ranking the two vectors joined with || cost six times as much, the join being rebuilt for every row). */
+function rankSql(f: QueueFilter): { sql: string; bindings: string[] } {
+  const tsq = f.tsquery ?? '';
+  return f.includeNotes
+    ? {
+        sql: 'ts_rank(t.search_vector, ?::tsquery) + ts_rank(t.notes_vector, ?::tsquery)',
+        bindings: [tsq, tsq],
+      }
+    : { sql: 'ts_rank(t.search_vector, ?::tsquery)', bindings: [tsq] };
+}
+
+/**
+ * A relevance page: the most recent RELEVANCE_WINDOW matches ranked, with the columns and
+ * excerpts of the page's rows only. A frequent word is found, ranked and read in one query
+ * from the recent window; otherwise (or when the window holds fewer matches) the matches'
+ * ids come from matchingIds' index path first.
+ */
+async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<ListRow[]> {
+  const rank = rankSql(f);
+  const windowSize = f.relevanceWindow ?? RELEVANCE_WINDOW;
+  const page = `order by rank desc, t.id desc offset ? limit ?`;
+  if (await frequentSearch(db, f)) {
+    const recent = recentMatches(f, ORDERS.activity, null, windowSize);
+    const result = await db.raw(
+      `select ${LIST_COLUMNS}, ${SNIPPET}, t.matches from (
+         select t.*, ${rank.sql} as rank, count(*) over () as matches from (${recent.sql}) t
+         ${page}
+       ) t order by t.rank desc, t.id desc`,
+      [f.tsquery ?? '', ...rank.bindings, ...recent.bindings, offset, PAGE_SIZE + 1],
+    );
+    const rows = result.rows as (ListRow & { matches: string })[];
+    if (rows.length && Number(rows[0].matches) >= windowSize) return rows;
+  }
+  const window = await throughIndex(db, (trx) =>
+    inIndexOrder(trx, f, ORDERS.activity, null, windowSize),
   );
-  const recent = result.rows as Keyed[];
-  if (recent.length >= need) return recent;
-  return throughIndex(db, (trx) => everything(trx('tickets as t')));
+  const result = await db.raw(
+    `select ${LIST_COLUMNS}, ${SNIPPET}, ${rank.sql} as rank from tickets t
+      where t.id = any(?::bigint[]) ${page}`,
+    [f.tsquery ?? '', ...rank.bindings, window.map((w) => w.id), offset, PAGE_SIZE + 1],
+  );
+  return result.rows as ListRow[];
 }
 
 /** One page of tickets, keyset-paged so that page 1,000 costs what page 1 costs. */
@@ -463,28 +544,9 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
   const cursor = decode(f.cursor, sort);
 
   if (sort === 'relevance') {
-    // Rank the most recent matches only: a frequent word must not rank 100,000 rows. The
-    // ranked page comes with its columns and excerpts, computed for its rows only.
+    // Rank the most recent matches only: a frequent word must not rank 100,000 rows.
     const offset = Math.min(Number(cursor?.k[0] ?? 0) || 0, MAX_RELEVANCE_OFFSET);
-    const window = await matchingIds(db, f, ORDERS.activity, null, RELEVANCE_WINDOW);
-    // With notes, the two ranks added up: ranking the two vectors joined with || cost six
-    // times as much (the join is rebuilt for every row).
-    const tsq = f.tsquery ?? '';
-    const rank = f.includeNotes
-      ? 'ts_rank(t.search_vector, ?::tsquery) + ts_rank(t.notes_vector, ?::tsquery)'
-      : 'ts_rank(t.search_vector, ?::tsquery)';
-    const result = await db.raw(
-      `select ${LIST_COLUMNS}, ${SNIPPET} from tickets t where t.id = any(?::bigint[])
-        order by ${rank} desc, t.id desc offset ? limit ?`,
-      [
-        tsq,
-        window.map((w) => w.id),
-        ...(f.includeNotes ? [tsq, tsq] : [tsq]),
-        offset,
-        PAGE_SIZE + 1,
-      ],
-    );
-    const rows = result.rows as ListRow[];
+    const rows = await relevancePage(db, f, offset);
     const more = rows.length > PAGE_SIZE && offset + PAGE_SIZE < MAX_RELEVANCE_OFFSET;
     return {
       rows: rows.slice(0, PAGE_SIZE).map(toQueueRow),

@@ -182,6 +182,25 @@ describe('search by relevance', () => {
       ...res.text.matchAll(/<td data-label="#" class="nowrap"><a href="\/tickets\/(\d+)">/g),
     ].map((m) => m[1]);
     expect(ids).toEqual([title, description, note]);
+    // Through the index (few matches), ranked in one query from the recent window, and from a
+    // window too small (the index again): the same order.
+    const { listQueue } = await import('../../src/tickets/queue.repo');
+    for (const [sparseMatches, searchWindow] of [
+      [1000, 5000],
+      [1, 5000],
+      [1, 2],
+    ]) {
+      const page = await listQueue(ctx.db, {
+        statuses: [],
+        q: 'zyxel',
+        sort: 'relevance',
+        includeNotes: true,
+        searchWindow,
+        sparseMatches,
+        relevanceWindow: 3,
+      });
+      expect(page.rows.map((r) => String(r.id))).toEqual([title, description, note]);
+    }
   });
 });
 
