@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import v8 from 'node:v8';
 import pg from 'pg';
 import { createApp, paths } from './app';
 import { prepareFirstRun } from './auth/auth.service';
@@ -23,7 +24,19 @@ function developmentSecret(config: Config): string {
   return secret;
 }
 
+/**
+ * Under the heap limit production runs with (--max-old-space-size=192), V8 starts a full
+ * collection as soon as the heap is 1.3 times what the last one kept: with pages allocating
+ * ~0.5 MB each, that was several full collections a second under load, a fifth of the CPU.
+ * Letting the heap grow to three times what survived halves the collector's share; the heap
+ * limit still bounds memory (peak RSS stays under 250 MB, `npm run bench`).
+ */
+function tuneGarbageCollector(): void {
+  v8.setFlagsFromString('--heap-growing-percent=200');
+}
+
 async function main(): Promise<void> {
+  tuneGarbageCollector();
   const started = Date.now();
   const base = loadConfigOrExit();
   const logger: Logger = createLogger({
