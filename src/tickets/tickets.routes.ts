@@ -54,14 +54,15 @@ interface TicketRouteDeps {
   config: Config;
   clock: () => Date;
   outbox: Outbox;
-  /** How long the queue's counts and filter choices are shared (default five seconds). */
+  /** How long the queue's counts and the staff's choices are shared (default five seconds). */
   facetsCacheMs?: number;
 }
 
 /**
- * The counts beside the queue's status tabs and its filters' choices are the same for every
- * technician looking at the same filters: they are shared for a few seconds, and made again
- * at once after any write of this process (a ticket, a category, a technician).
+ * The counts beside the queue's status tabs, its filters' choices and a ticket's choices of
+ * category and assignee are the same for every technician looking at the same filters: they
+ * are shared for a few seconds, and made again at once after any write of this process (a
+ * ticket, a category, a technician).
  */
 const QUEUE_FACETS_CACHE_MS = 5_000;
 
@@ -131,11 +132,13 @@ export function ticketRoutes({
   facetsCacheMs,
 }: TicketRouteDeps): Router {
   const router = Router();
-  const facets = new SharedCache<string, QueueFacets>({
+  const shared = {
     ttlMs: facetsCacheMs ?? QUEUE_FACETS_CACHE_MS,
     now: () => clock().getTime(),
     staleOnWrite: true,
-  });
+  };
+  const facets = new SharedCache<string, QueueFacets>(shared);
+  const fieldOptions = new SharedCache<'staff', categories.QueueFilterOptions>(shared);
   const ctx: service.TicketContext = {
     db,
     clock,
@@ -323,7 +326,9 @@ export function ticketRoutes({
     const staff = isStaff(viewer);
     const [page, options] = await Promise.all([
       service.getTicketPage(db, viewer, id),
-      staff ? categories.ticketFieldOptions(db) : Promise.resolve(null),
+      staff
+        ? fieldOptions.get('staff', () => categories.ticketFieldOptions(db))
+        : Promise.resolve(null),
     ]);
     res.status(status).render('tickets/show', {
       ...page,

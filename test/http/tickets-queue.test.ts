@@ -264,4 +264,18 @@ describe('the tab counts are shared for a few seconds', () => {
     expect(res.status).toBe(302);
     expect(await counts()).toEqual({ new: before.new, inProgress: before.inProgress + 1 });
   });
+
+  test('when a technician joins, then a ticket page offers them at once; one added behind its back, after the cache time', async () => {
+    const id = await fileBehindItsBack();
+    const offered = async (name: string) =>
+      (await agent.get(`/tickets/${id}`)).text.includes(`>${name}</option>`);
+    expect(await offered('Zoé Behind')).toBe(false);
+    await shared
+      .db('users')
+      .insert({ email: 'zoe@example.test', name: 'Zoé Behind', role: 'technician' });
+    expect(await offered('Zoé Behind')).toBe(false);
+    await createUser(shared.db, { role: 'technician', name: 'Yves Here' });
+    expect(await offered('Yves Here')).toBe(true);
+    expect(await offered('Zoé Behind')).toBe(true);
+  });
 });
