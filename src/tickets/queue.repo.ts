@@ -463,8 +463,8 @@ async function frequentSearch(db: Db, f: QueueFilter): Promise<boolean> {
 
 /**
  * The first `need` matches of a search among the most recent rows of the order (SEARCH_WINDOW
- * of them) after the cursor, as a subquery with the order's keys (k0, k1) and the columns a
- * list row and its rank are made of. Plain SQL: the common path of a search.
+ * of them) after the cursor, as a subquery with the order's keys (k0, k1) and what a rank is
+ * made of. Plain SQL: the common path of a search.
  */
 function recentMatches(
   f: QueueFilter,
@@ -479,9 +479,8 @@ function recentMatches(
   const matching = whereSql(searchCondition(f));
   return {
     sql: `select t.* from (
-        select t.id, ${keysSql(order)}, t.title, t.description, t.status, t.priority,
-               t.category_id, t.requester_id, t.assignee_id, t.created_at, t.last_activity_at,
-               t.priority_rank, t.search_vector, t.notes_vector
+        select t.id, ${keysSql(order)}, t.last_activity_at, t.created_at, t.priority_rank,
+               t.search_vector, t.notes_vector
           from tickets t where ${inWindow.sql} order by ${order.orderBy} limit ?
       ) t where ${matching.sql} order by ${order.orderBy} limit ?`,
     bindings: [
@@ -517,10 +516,10 @@ async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<Li
   if (await frequentSearch(db, f)) {
     const recent = recentMatches(f, ORDERS.activity, null, windowSize);
     const result = await db.raw(
-      `select ${LIST_COLUMNS}, ${SNIPPET}, t.matches from (
-         select t.*, ${rank.sql} as rank, count(*) over () as matches from (${recent.sql}) t
+      `select ${LIST_COLUMNS}, ${SNIPPET}, w.matches from (
+         select t.id, ${rank.sql} as rank, count(*) over () as matches from (${recent.sql}) t
          ${page}
-       ) t order by t.rank desc, t.id desc`,
+       ) w join tickets t on t.id = w.id order by w.rank desc, w.id desc`,
       [f.tsquery ?? '', ...rank.bindings, ...recent.bindings, offset, PAGE_SIZE + 1],
     );
     const rows = result.rows as (ListRow & { matches: string })[];
