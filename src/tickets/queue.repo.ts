@@ -4,6 +4,7 @@ import {
   type QueueFilterOptions,
 } from '../categories/categories.repo';
 import { BoundedMap } from '../bounded-map';
+import { prepared } from '../db/prepared';
 import { instants, type DayRange } from '../dashboard/calendar';
 import { joinNames, NAME_COLUMNS } from './tickets.repo';
 import { STATUSES, type Priority, type Status } from './workflow';
@@ -481,14 +482,10 @@ function recentMatches(
     sql: `select t.* from (
         select t.id, ${keysSql(order)}, t.last_activity_at, t.created_at, t.priority_rank,
                t.search_vector, t.notes_vector
-          from tickets t where ${inWindow.sql} order by ${order.orderBy} limit ?
-      ) t where ${matching.sql} order by ${order.orderBy} limit ?`,
-    bindings: [
-      ...inWindow.bindings,
-      f.searchWindow ?? SEARCH_WINDOW,
-      ...matching.bindings,
-      need,
-    ] as Knex.RawBinding[],
+          from tickets t where ${inWindow.sql} order by ${order.orderBy}
+         limit ${sqlInt(f.searchWindow ?? SEARCH_WINDOW)}
+      ) t where ${matching.sql} order by ${order.orderBy} limit ${sqlInt(need)}`,
+    bindings: [...inWindow.bindings, ...matching.bindings] as Knex.RawBinding[],
   };
 }
 
@@ -512,15 +509,17 @@ function rankSql(f: QueueFilter): { sql: string; bindings: string[] } {
 async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<ListRow[]> {
   const rank = rankSql(f);
   const windowSize = f.relevanceWindow ?? RELEVANCE_WINDOW;
-  const page = `order by rank desc, t.id desc offset ? limit ?`;
+  const page = `order by rank desc, t.id desc offset ${sqlInt(offset)} limit ${PAGE_SIZE + 1}`;
   if (await frequentSearch(db, f)) {
     const recent = recentMatches(f, ORDERS.activity, null, windowSize);
-    const result = await db.raw(
+    const result = await pageQuery(
+      db,
+      filterConditions({ ...f, q: undefined }),
       `select ${LIST_COLUMNS}, ${SNIPPET}, w.matches from (
          select t.id, ${rank.sql} as rank, count(*) over () as matches from (${recent.sql}) t
          ${page}
        ) w join tickets t on t.id = w.id order by w.rank desc, w.id desc`,
-      [f.tsquery ?? '', ...rank.bindings, ...recent.bindings, offset, PAGE_SIZE + 1],
+      [f.tsquery ?? '', ...rank.bindings, ...recent.bindings],
     );
     const rows = result.rows as (ListRow & { matches: string })[];
     if (rows.length && Number(rows[0].matches) >= windowSize) return rows;
@@ -531,9 +530,28 @@ async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<Li
   const result = await db.raw(
     `select ${LIST_COLUMNS}, ${SNIPPET}, ${rank.sql} as rank from tickets t
       where t.id = any(?::bigint[]) ${page}`,
-    [f.tsquery ?? '', ...rank.bindings, window.map((w) => w.id), offset, PAGE_SIZE + 1],
+    [f.tsquery ?? '', ...rank.bindings, window.map((w) => w.id)],
   );
   return result.rows as ListRow[];
+}
+
+/**
+ * A count written into SQL: limits are part of a prepared statement's text, so that its kept
+ * plan is made for them (with a bound LIMIT a generic plan assumes a tenth of the table).
+ */
+const sqlInt = (n: number): string => String(Math.max(0, Math.trunc(n) || 0));
+
+/**
+ * A page's query, as a prepared statement when no filter binds a value its plan could depend
+ * on (the unfiltered queue and search, the most common pages; see prepared()).
+ */
+function pageQuery(
+  db: Db,
+  filters: Condition[],
+  sql: string,
+  bindings: Knex.RawBinding[],
+): Knex.Raw {
+  return filters.length ? db.raw(sql, bindings) : prepared(db, sql, bindings);
 }
 
 /** One page of tickets, keyset-paged so that page 1,000 costs what page 1 costs. */
@@ -558,11 +576,14 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
     // Filters alone walk the order's index: the page and its names come in one query, the
     // queue's most common one, sent as written.
     const order = ORDERS[sort];
-    const where = whereSql([...filterConditions(f), ...afterCursor(order, cursor)]);
-    const result = await db.raw(
+    const filters = filterConditions(f);
+    const where = whereSql([...filters, ...afterCursor(order, cursor)]);
+    const result = await pageQuery(
+      db,
+      filters,
       `select ${LIST_COLUMNS}, ${keysSql(order)} from tickets t where ${where.sql}
-        order by ${order.orderBy} limit ?`,
-      [...where.bindings, PAGE_SIZE + 1] as Knex.RawBinding[],
+        order by ${order.orderBy} limit ${PAGE_SIZE + 1}`,
+      where.bindings as Knex.RawBinding[],
     );
     const rows = result.rows as (ListRow & Keyed)[];
     const last = rows[PAGE_SIZE - 1];

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { prepared } from '../db/prepared';
 
 type Db = Knex | Knex.Transaction;
 
@@ -77,8 +78,11 @@ export async function listEvents(
   opts: { includeInternal: boolean; sinceVersion?: number },
 ): Promise<TicketEvent[]> {
   // Plain SQL: read on every ticket page, where a query builder costs more than the query.
-  const result = await db.raw(
-    `select e.*, (select u.name from users u where u.id = e.actor_id) as actor_name
+  const result = await prepared(
+    db,
+    `select e.id, e.ticket_id, e.actor_id, e.type, e.internal, e.body, e.from_value,
+            e.to_value, e.ticket_version, e.created_at,
+            (select u.name from users u where u.id = e.actor_id) as actor_name
        from ticket_events e
       where e.ticket_id = ?${opts.includeInternal ? '' : ' and not e.internal'}${
         opts.sinceVersion === undefined ? '' : ' and e.ticket_version > ?'

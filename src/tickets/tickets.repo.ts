@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { prepared } from '../db/prepared';
 import { sharedDataChanged } from '../shared-cache';
 import type { Priority, Status } from './workflow';
 
@@ -108,7 +109,7 @@ function ticketQuery(db: Db) {
 
 /** One ticket, read on every ticket page and change: plain SQL, without a query builder. */
 export async function findTicket(db: Db, id: number): Promise<Ticket | null> {
-  const result = await db.raw(`select ${TICKET_COLUMNS} from tickets t where t.id = ?`, [id]);
+  const result = await prepared(db, `select ${TICKET_COLUMNS} from tickets t where t.id = ?`, [id]);
   const row = result.rows[0] as TicketRow | undefined;
   return row ? toTicket(row) : null;
 }

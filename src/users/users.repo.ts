@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Locale } from '../config';
 import { Conflict, isUniqueViolation } from '../http/errors';
+import { prepared } from '../db/prepared';
 import { sharedDataChanged } from '../shared-cache';
 
 export const ROLES = ['employee', 'technician', 'admin'] as const;
@@ -58,7 +59,8 @@ export async function findById(db: Db, id: number): Promise<User | null> {
  * the query.
  */
 export async function findSessionUser(db: Db, id: number): Promise<Express.User | null> {
-  const result = await db.raw(
+  const result = await prepared(
+    db,
     'select id, email, name, role, locale from users where id = ? and active limit 1',
     [id],
   );

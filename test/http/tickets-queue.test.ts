@@ -279,3 +279,30 @@ describe('the tab counts are shared for a few seconds', () => {
     expect(await offered('Zoé Behind')).toBe(true);
   });
 });
+
+describe('pages read through prepared statements', () => {
+  test('when a migration adds columns while the app runs, then the queue, a search and a ticket page still answer', async () => {
+    const [{ id }] = await ctx
+      .db('tickets')
+      .insert({
+        title: 'Imprimante bloquée',
+        description: 'd',
+        requester_id: requester.id,
+        created_by_id: requester.id,
+        search_vector: ctx.db.raw(`guichet_tsv(?, 'A')`, ['Imprimante bloquée']),
+      })
+      .returning('id');
+    const pages = ['/tickets', '/tickets?q=imprimante', `/tickets/${id}`];
+    // Twice each: every connection of the pool has prepared its statements.
+    for (let round = 0; round < 2; round++)
+      for (const page of pages) expect((await staff.get(page)).status).toBe(200);
+    for (const table of ['tickets', 'ticket_events', 'users'])
+      await ctx.db.raw(`alter table ${table} add column added_later integer`);
+    try {
+      for (const page of pages) expect((await staff.get(page)).status).toBe(200);
+    } finally {
+      for (const table of ['tickets', 'ticket_events', 'users'])
+        await ctx.db.raw(`alter table ${table} drop column added_later`);
+    }
+  });
+});
