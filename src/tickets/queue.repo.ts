@@ -562,7 +562,10 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
 
   if (sort === 'relevance') {
     // Rank the most recent matches only: a frequent word must not rank 100,000 rows.
-    const offset = Math.min(Number(cursor?.k[0] ?? 0) || 0, MAX_RELEVANCE_OFFSET);
+    // Whole pages only: the offset is written into a prepared statement's text (sqlInt), and a
+    // forged cursor must not make one statement per value.
+    const asked = Math.max(0, Number(cursor?.k[0] ?? 0) || 0);
+    const offset = Math.min(Math.floor(asked / PAGE_SIZE) * PAGE_SIZE, MAX_RELEVANCE_OFFSET);
     const rows = await relevancePage(db, f, offset);
     const more = rows.length > PAGE_SIZE && offset + PAGE_SIZE < MAX_RELEVANCE_OFFSET;
     return {

@@ -201,6 +201,18 @@ describe('search by relevance', () => {
       });
       expect(page.rows.map((r) => String(r.id))).toEqual([title, description, note]);
     }
+    // A forged cursor in the middle of a page starts at that page (offsets are whole pages).
+    const forged = Buffer.from(JSON.stringify({ k: ['7'], id: 1 })).toString('base64url');
+    const fromForged = await listQueue(ctx.db, {
+      statuses: [],
+      q: 'zyxel',
+      sort: 'relevance',
+      includeNotes: true,
+      sparseMatches: 1,
+      relevanceWindow: 3,
+      cursor: forged,
+    });
+    expect(fromForged.rows.map((r) => String(r.id))).toEqual([title, description, note]);
   });
 });
 
