@@ -84,8 +84,8 @@ export async function sendTestEmail(
   const message = {
     to: { address: input.to },
     subject: t('emails.account.test.subject'),
-    text: await render('account.txt.ejs'),
-    html: await render('account.html.ejs'),
+    text: render('account.txt.ejs'),
+    html: render('account.html.ejs'),
     messageId: `<test.${crypto.randomUUID()}@${domain}>`,
   };
   try {

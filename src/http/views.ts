@@ -16,6 +16,30 @@ import ejs from 'ejs';
  * from the views folder, `_time` from the including template's folder.
  */
 export function viewEngine(viewsDir: string) {
+  const render = templates(viewsDir);
+  return (file: string, data: object, done: (err: unknown, html?: string) => void): void => {
+    let html: string;
+    try {
+      const locals = data as Record<string, unknown>;
+      html = render(file, locals, { cache: locals.cache === true });
+    } catch (err) {
+      return done(err);
+    }
+    done(null, html);
+  };
+}
+
+/** How a template is run: compiled once (`cache`), and what its `<%= %>` escapes with. */
+export interface RenderOptions {
+  cache: boolean;
+  escape?: (value: unknown) => string;
+}
+
+/**
+ * Renders the templates of a views folder, as described above: the pages through viewEngine,
+ * the emails (whose plain-text parts escape nothing) through renderEmail.
+ */
+export function templates(viewsDir: string) {
   const compiled = new Map<string, Template>();
   const resolved = new Map<string, string>();
 
@@ -42,26 +66,17 @@ export function viewEngine(viewsDir: string) {
     return template;
   }
 
-  function render(file: string, data: Record<string, unknown>, cache: boolean): string {
+  function render(file: string, data: Record<string, unknown>, opts: RenderOptions): string {
     const include = (name: string, extra?: Record<string, unknown>) => {
       const target = resolve(file, name);
       // The partial sees the page's locals through its prototype, and its own on top: no copy.
       const locals = extra ? Object.assign(Object.create(data) as object, extra) : data;
-      return render(target, locals, cache);
+      return render(target, locals, opts);
     };
-    return load(file, cache)(data, escapeHtml, include);
+    return load(file, opts.cache)(data, opts.escape ?? escapeHtml, include);
   }
 
-  return (file: string, data: object, done: (err: unknown, html?: string) => void): void => {
-    let html: string;
-    try {
-      const locals = data as Record<string, unknown>;
-      html = render(file, locals, locals.cache === true);
-    } catch (err) {
-      return done(err);
-    }
-    done(null, html);
-  };
+  return render;
 }
 
 type Template = (

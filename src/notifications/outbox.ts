@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
-import ejs from 'ejs';
+import { templates } from '../http/views';
 import type { Knex } from 'knex';
 import type { Config, Locale } from '../config';
 import { translator } from '../i18n';
@@ -72,21 +72,27 @@ function mailDomain(baseUrl: string): string {
 
 const plain = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
+/** The email templates of each views folder (one in the app; tests may use another). */
+const emailTemplates = new Map<string, ReturnType<typeof templates>>();
+
 /**
- * Renders one template of views/emails/. Plain-text parts are not HTML: `<%= %>` must not
- * turn "O'Brien" into "O&#39;Brien" there. With `cache` (production), each template is read
- * and compiled once: a new ticket renders two per recipient, and compiling them each time
- * cost ten times the rendering. The plain-text templates include nothing, so a partial is
- * never cached with the other kind's escaping.
+ * Renders one template of views/emails/, with the pages' engine. Plain-text parts are not
+ * HTML: `<%= %>` must not turn "O'Brien" into "O&#39;Brien" there. With `cache` (production),
+ * each template is read and compiled once: a new ticket renders two per recipient, and
+ * compiling them each time cost ten times the rendering.
  */
 export function renderEmail(
   viewsDir: string,
   name: string,
   locals: Record<string, unknown>,
   cache = false,
-): Promise<string> {
-  return ejs.renderFile(path.join(viewsDir, 'emails', name), locals, {
-    async: false,
+): string {
+  let render = emailTemplates.get(viewsDir);
+  if (!render) {
+    render = templates(viewsDir);
+    emailTemplates.set(viewsDir, render);
+  }
+  return render(path.join(viewsDir, 'emails', name), locals, {
     cache,
     ...(name.endsWith('.txt.ejs') ? { escape: plain } : {}),
   });
@@ -209,8 +215,8 @@ export function createOutbox(config: Config, viewsDir: string): Outbox {
           locale,
           kind,
           subject: `[#${ticket.id}] ${ticket.title}`,
-          text: await render('ticket.txt.ejs', locals),
-          html: await render('ticket.html.ejs', locals),
+          text: render('ticket.txt.ejs', locals),
+          html: render('ticket.html.ejs', locals),
           messageId: first
             ? root
             : `<ticket-${ticket.id}.${person.id}.${crypto.randomUUID()}@${domain}>`,
@@ -240,8 +246,8 @@ export function createOutbox(config: Config, viewsDir: string): Outbox {
         locale: email.to.locale,
         kind: email.kind,
         subject: t(`emails.account.${email.kind}.subject`),
-        text: await render('account.txt.ejs', locals),
-        html: await render('account.html.ejs', locals),
+        text: render('account.txt.ejs', locals),
+        html: render('account.html.ejs', locals),
         messageId: `<${key.replace(':', '.')}@${domain}>`,
         threadRoot: null,
         deliveryKey: key,
