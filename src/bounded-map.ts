@@ -1,7 +1,7 @@
 /**
  * A Map that starts over once it holds `max` entries: for caches of values that are cheap to
- * compute again and only ever needed recently (formatted dates, translations, planner
- * estimates), where keeping an eviction order would cost more than it saves.
+ * compute again and only ever needed recently (formatted dates, translations, statement
+ * names), where keeping an eviction order would cost more than it saves.
  */
 export class BoundedMap<K, V> extends Map<K, V> {
   constructor(private readonly max: number) {
@@ -11,5 +11,15 @@ export class BoundedMap<K, V> extends Map<K, V> {
   override set(key: K, value: V): this {
     if (this.size >= this.max && !this.has(key)) this.clear();
     return super.set(key, value);
+  }
+
+  /** The value kept for `key`, made by `make` and kept the first time. */
+  remember(key: K, make: () => V): V {
+    let value = this.get(key);
+    if (value === undefined) {
+      value = make();
+      this.set(key, value);
+    }
+    return value;
   }
 }

@@ -17,10 +17,9 @@ export function prepared(
   sql: string,
   bindings: readonly Knex.RawBinding[],
 ): Knex.Raw {
-  let name = names.get(sql);
-  if (name === undefined) {
-    name = `guichet_${crypto.createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
-    names.set(sql, name);
-  }
+  const name = names.remember(
+    sql,
+    () => `guichet_${crypto.createHash('sha1').update(sql).digest('hex').slice(0, 24)}`,
+  );
   return db.raw(sql, bindings as Knex.RawBinding[]).options({ name });
 }

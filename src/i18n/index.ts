@@ -30,14 +30,7 @@ const fixed = Object.fromEntries(
   LOCALES.map((l) => {
     const t = i18n.getFixedT(l);
     const plain = new BoundedMap<string, string>(PLAIN_CACHE_MAX);
-    const message = (key: string): string => {
-      let text = plain.get(key);
-      if (text === undefined) {
-        text = String(t(key));
-        plain.set(key, text);
-      }
-      return text;
-    };
+    const message = (key: string): string => plain.remember(key, () => String(t(key)));
     const lookup = (key: unknown, ...rest: unknown[]): unknown => {
       if (typeof key === 'string' && !rest.length) return message(key);
       if (typeof key === 'string' && rest.length === 1) {

@@ -3,8 +3,8 @@ import {
   QUEUE_FILTER_OPTION_COLUMNS,
   type QueueFilterOptions,
 } from '../categories/categories.repo';
-import { BoundedMap } from '../bounded-map';
 import { prepared } from '../db/prepared';
+import { SharedCache } from '../shared-cache';
 import { instants, type DayRange } from '../dashboard/calendar';
 import { joinNames, NAME_COLUMNS } from './tickets.repo';
 import { STATUSES, type Priority, type Status } from './workflow';
@@ -150,12 +150,11 @@ export async function withTsQuery<F extends Pick<QueueFilter, 'q' | 'tsquery'>>(
   f: F,
 ): Promise<F> {
   if (!f.q || f.tsquery !== undefined) return f;
-  let tsquery = tsQueries.get(f.q);
-  if (tsquery === undefined) {
-    const row = (await db.raw('select guichet_tsq(?)::text as q', [f.q])).rows[0] as { q: string };
-    tsquery = row.q;
-    tsQueries.set(f.q, tsquery);
-  }
+  const q = f.q;
+  const tsquery = await tsQueries.get(q, async () => {
+    const row = (await db.raw('select guichet_tsq(?)::text as q', [q])).rows[0] as { q: string };
+    return row.q;
+  });
   return { ...f, tsquery };
 }
 
@@ -163,7 +162,7 @@ export async function withTsQuery<F extends Pick<QueueFilter, 'q' | 'tsquery'>>(
  * Searches already turned into a tsquery: the result depends only on the words and the text
  * search configuration, which changes only with a migration (run before the server starts).
  */
-const tsQueries = new BoundedMap<string, string>(10_000);
+const tsQueries = new SharedCache<string, string>({ ttlMs: Infinity, max: 10_000 });
 
 /** One condition of a WHERE clause, with `?` for its values. */
 interface Condition {
@@ -367,17 +366,14 @@ async function estimatedMatches(
   opts: { withStatus: boolean },
 ): Promise<number> {
   const where = whereSql(filterConditions(f, opts));
-  const key = JSON.stringify(where);
-  const known = estimates.get(key);
-  if (known && known.until > Date.now()) return known.rows;
-  const result = await db.raw(
-    `explain (format json) select 1 from tickets t where ${where.sql}`,
-    where.bindings as Knex.RawBinding[],
-  );
-  const plan = (result.rows[0]?.['QUERY PLAN'] as { Plan?: { 'Plan Rows'?: number } }[])?.[0];
-  const rows = Number(plan?.Plan?.['Plan Rows'] ?? 0);
-  estimates.set(key, { rows, until: Date.now() + ESTIMATE_TTL_MS });
-  return rows;
+  return estimates.get(JSON.stringify(where), async () => {
+    const result = await db.raw(
+      `explain (format json) select 1 from tickets t where ${where.sql}`,
+      where.bindings as Knex.RawBinding[],
+    );
+    const plan = (result.rows[0]?.['QUERY PLAN'] as { Plan?: { 'Plan Rows'?: number } }[])?.[0];
+    return Number(plan?.Plan?.['Plan Rows'] ?? 0);
+  });
 }
 
 /**
@@ -385,8 +381,7 @@ async function estimatedMatches(
  * statistics do (ANALYZE), and a search is asked for again and again (its pages, its counts,
  * the same words typed by several people).
  */
-const estimates = new BoundedMap<string, { rows: number; until: number }>(10_000);
-const ESTIMATE_TTL_MS = 60_000;
+const estimates = new SharedCache<string, number>({ ttlMs: 60_000, max: 10_000 });
 
 /**
  * Ids of the tickets matching the filters, in the order's sequence after the cursor.
@@ -417,14 +412,14 @@ async function matchingIds(
       .orderByRaw(order.orderBy)
       .limit(need) as unknown as Promise<Keyed[]>;
   }
-  if (!(await frequentSearch(db, f)))
-    return throughIndex(db, (trx) => inIndexOrder(trx, f, order, cursor, need));
-  const recent = recentMatches(f, order, cursor, need);
-  const result = await db.raw(
-    `select t.id, ${order.keys.map((_, i) => `t.k${i}`).join(', ')} from (${recent.sql}) t`,
-    recent.bindings,
-  );
-  if (result.rows.length >= need) return result.rows as Keyed[];
+  if (await frequentSearch(db, f)) {
+    const recent = recentMatches(f, order, cursor, need);
+    const result = await db.raw(
+      `select t.id, ${order.keys.map((_, i) => `t.k${i}`).join(', ')} from (${recent.sql}) t`,
+      recent.bindings,
+    );
+    if (result.rows.length >= need) return result.rows as Keyed[];
+  }
   return throughIndex(db, (trx) => inIndexOrder(trx, f, order, cursor, need));
 }
 
@@ -453,9 +448,7 @@ async function frequentSearch(db: Db, f: QueueFilter): Promise<boolean> {
   if ((await estimatedMatches(db, f, { withStatus: true })) >= sparse * FREQUENT_FACTOR)
     return true;
   const probe = await throughIndex(db, async (trx) => {
-    const sample = applyConditions(trx('tickets as t'), filterConditions(f))
-      .select('t.id')
-      .limit(SPARSE_MATCHES);
+    const sample = applyFilters(trx('tickets as t'), f).select('t.id').limit(SPARSE_MATCHES);
     const row = await trx.from(sample.as('s')).count<{ n: number }[]>('* as n').first();
     return Number(row?.n ?? 0);
   });
@@ -504,7 +497,7 @@ function rankSql(f: QueueFilter): { sql: string; bindings: string[] } {
  * A relevance page: the most recent RELEVANCE_WINDOW matches ranked, with the columns and
  * excerpts of the page's rows only. A frequent word is found, ranked and read in one query
  * from the recent window; otherwise (or when the window holds fewer matches) the matches'
- * ids come from matchingIds' index path first.
+ * ids come through the full-text index first, then their rows are ranked.
  */
 async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<ListRow[]> {
   const rank = rankSql(f);
