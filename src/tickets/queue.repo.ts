@@ -6,6 +6,7 @@ import {
 import { prepared } from '../db/prepared';
 import { SharedCache } from '../shared-cache';
 import { instants, type DayRange } from '../dashboard/calendar';
+import { addSnippets } from './snippets';
 import { joinNames, NAME_COLUMNS } from './tickets.repo';
 import { STATUSES, type Priority, type Status } from './workflow';
 
@@ -41,6 +42,8 @@ export interface QueueFilter {
   sparseMatches?: number;
   /** How many of the most recent matches relevance ranks (tests make it small). */
   relevanceWindow?: number;
+  /** Share of the tickets a search must match to use the recency index (tests change it). */
+  denseShare?: number;
 }
 
 /** What a list of tickets shows of each. */
@@ -68,16 +71,14 @@ interface ListRow {
   assignee_name: string | null;
   created_at: Date;
   last_activity_at: Date;
+  /** Read for a search's excerpt (addSnippets). */
+  description?: string;
   snippet?: string | null;
 }
 
 /** The columns of a list row, on `tickets as t`. */
 const LIST_COLUMNS = `t.id, t.title, t.status, t.priority, ${NAME_COLUMNS},
   t.created_at, t.last_activity_at`;
-
-/** The search excerpt of a list row, for the tsquery bound to its `?`. */
-const SNIPPET = `ts_headline('guichet_fr', t.title || ' — ' || t.description, ?::tsquery,
-  'StartSel=\u0001, StopSel=\u0002, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') as snippet`;
 
 const listQuery = (db: Db) => db('tickets as t').select(db.raw(LIST_COLUMNS));
 
@@ -289,6 +290,12 @@ const SPARSE_MATCHES = 1000;
  * a factor of two or so.
  */
 const FREQUENT_FACTOR = 10;
+/**
+ * A search the planner expects in at least this share of the tickets reads its most recent
+ * matches from the recency index (denseSearch): its scan passes over about 1 / share tickets
+ * per match, 12,500 for relevance's 250 at 2 %.
+ */
+const DENSE_SHARE = 0.02;
 
 interface Keyed {
   id: number;
@@ -482,6 +489,43 @@ function recentMatches(
   };
 }
 
+/**
+ * Whether a search's most recent matches come from the recency index
+ * (tickets_recent_search_idx, see mostRecentMatches): a word the planner expects in at least
+ * DENSE_SHARE of the tickets, with no other filter (their rows would be read only to be
+ * dropped) and no excluded word (a word excluded from the description may be in the notes, so
+ * the index's joined vectors would miss the ticket).
+ */
+async function denseSearch(db: Db, f: QueueFilter): Promise<boolean> {
+  const tsq = f.tsquery ?? '';
+  if (!tsq || tsq.replace(/'(?:[^']|'')*'/g, '').includes('!')) return false;
+  const unsearched = { ...f, q: undefined };
+  if (filterConditions(unsearched).length) return false;
+  const all = await estimatedMatches(db, unsearched, { withStatus: true });
+  const matches = await estimatedMatches(db, f, { withStatus: true });
+  return matches >= all * (f.denseShare ?? DENSE_SHARE);
+}
+
+/**
+ * The `need` most recent matches of a search, most recent first, as a subquery with what a
+ * rank is made of. The recency index walks tickets by last activity and tests each one's
+ * joined vectors inside the index; the search's own condition then keeps the exact matches
+ * (a ticket matching in its notes only is dropped when notes are not searched). Equal
+ * activity times come in no set order: ranking orders the page by rank, then id.
+ */
+function mostRecentMatches(
+  f: QueueFilter,
+  need: number,
+): { sql: string; bindings: Knex.RawBinding[] } {
+  const matching = whereSql(searchCondition(f));
+  return {
+    sql: `select t.id, t.search_vector, t.notes_vector from tickets t
+           where (t.search_vector || t.notes_vector) @@ ?::tsquery and ${matching.sql}
+           order by t.last_activity_at <-> '9999-12-31'::timestamptz limit ${sqlInt(need)}`,
+    bindings: [f.tsquery ?? '', ...matching.bindings] as Knex.RawBinding[],
+  };
+}
+
 /** A search's rank: with notes, the two ranks added up (ranking the two vectors joined with || cost six times as much, the join being rebuilt for every row). */
 function rankSql(f: QueueFilter): { sql: string; bindings: string[] } {
   const tsq = f.tsquery ?? '';
@@ -503,27 +547,32 @@ async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<Li
   const rank = rankSql(f);
   const windowSize = f.relevanceWindow ?? RELEVANCE_WINDOW;
   const page = `order by rank desc, t.id desc offset ${sqlInt(offset)} limit ${PAGE_SIZE + 1}`;
-  if (await frequentSearch(db, f)) {
-    const recent = recentMatches(f, ORDERS.activity, null, windowSize);
-    const result = await pageQuery(
-      db,
-      filterConditions({ ...f, q: undefined }),
-      `select ${LIST_COLUMNS}, ${SNIPPET}, w.matches from (
+  const dense = await denseSearch(db, f);
+  if (dense || (await frequentSearch(db, f))) {
+    const recent = dense
+      ? mostRecentMatches(f, windowSize)
+      : recentMatches(f, ORDERS.activity, null, windowSize);
+    const sql = `select ${LIST_COLUMNS}, t.description, w.matches from (
          select t.id, ${rank.sql} as rank, count(*) over () as matches from (${recent.sql}) t
          ${page}
-       ) w join tickets t on t.id = w.id order by w.rank desc, w.id desc`,
-      [f.tsquery ?? '', ...rank.bindings, ...recent.bindings],
-    );
+       ) w join tickets t on t.id = w.id order by w.rank desc, w.id desc`;
+    const bindings = [...rank.bindings, ...recent.bindings];
+    // Never a kept generic plan for the recency index: blind to the word's frequency, it
+    // would read the whole index into a bitmap (a second a search at 1,000,000 tickets).
+    const result = await (dense
+      ? db.raw(sql, bindings)
+      : pageQuery(db, filterConditions({ ...f, q: undefined }), sql, bindings));
     const rows = result.rows as (ListRow & { matches: string })[];
-    if (rows.length && Number(rows[0].matches) >= windowSize) return rows;
+    // The recency index found every match there is; the window, perhaps not.
+    if (dense || (rows.length && Number(rows[0].matches) >= windowSize)) return rows;
   }
   const window = await throughIndex(db, (trx) =>
     inIndexOrder(trx, f, ORDERS.activity, null, windowSize),
   );
   const result = await db.raw(
-    `select ${LIST_COLUMNS}, ${SNIPPET}, ${rank.sql} as rank from tickets t
+    `select ${LIST_COLUMNS}, t.description, ${rank.sql} as rank from tickets t
       where t.id = any(?::bigint[]) ${page}`,
-    [f.tsquery ?? '', ...rank.bindings, window.map((w) => w.id)],
+    [...rank.bindings, window.map((w) => w.id)],
   );
   return result.rows as ListRow[];
 }
@@ -547,6 +596,11 @@ function pageQuery(
   return filters.length ? db.raw(sql, bindings) : prepared(db, sql, bindings);
 }
 
+/** A search's rows with their excerpts; other lists have none. */
+function withSnippets(db: Db, f: QueueFilter, rows: ListRow[]): Promise<ListRow[]> {
+  return f.q && f.tsquery ? addSnippets(db, rows, f.tsquery) : Promise.resolve(rows);
+}
+
 /** One page of tickets, keyset-paged so that page 1,000 costs what page 1 costs. */
 export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage> {
   const f = await withTsQuery(db, filter);
@@ -562,7 +616,7 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
     const rows = await relevancePage(db, f, offset);
     const more = rows.length > PAGE_SIZE && offset + PAGE_SIZE < MAX_RELEVANCE_OFFSET;
     return {
-      rows: rows.slice(0, PAGE_SIZE).map(toQueueRow),
+      rows: (await withSnippets(db, f, rows.slice(0, PAGE_SIZE))).map(toQueueRow),
       nextCursor: more
         ? encode({ k: [String(offset + PAGE_SIZE)], id: rows[PAGE_SIZE - 1].id })
         : null,
@@ -597,8 +651,8 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
     't.id',
     keyed.map((k) => k.id),
   );
-  if (f.q && f.tsquery) q.select(db.raw(SNIPPET, [f.tsquery]));
-  const rows = (await q) as ListRow[];
+  if (f.q && f.tsquery) q.select('t.description');
+  const rows = await withSnippets(db, f, (await q) as ListRow[]);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const last = keyed[keyed.length - 1];
   return {

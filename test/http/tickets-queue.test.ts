@@ -182,24 +182,42 @@ describe('search by relevance', () => {
       ...res.text.matchAll(/<td data-label="#" class="nowrap"><a href="\/tickets\/(\d+)">/g),
     ].map((m) => m[1]);
     expect(ids).toEqual([title, description, note]);
-    // Through the index (few matches), ranked in one query from the recent window, and from a
-    // window too small (the index again): the same order.
+    // Through the index (few matches), ranked in one query from the recent window, from a
+    // window too small (the index again), and from the recency index: the same order.
     const { listQueue } = await import('../../src/tickets/queue.repo');
-    for (const [sparseMatches, searchWindow] of [
-      [1000, 5000],
-      [1, 5000],
-      [1, 2],
-    ]) {
-      const page = await listQueue(ctx.db, {
+    const relevance = (q: string, options: object) =>
+      listQueue(ctx.db, {
         statuses: [],
-        q: 'zyxel',
+        q,
         sort: 'relevance',
         includeNotes: true,
-        searchWindow,
-        sparseMatches,
         relevanceWindow: 3,
-      });
-      expect(page.rows.map((r) => String(r.id))).toEqual([title, description, note]);
+        ...options,
+      }).then((page) => page.rows.map((r) => String(r.id)));
+    for (const [sparseMatches, searchWindow, denseShare] of [
+      [1000, 5000, Infinity],
+      [1, 5000, Infinity],
+      [1, 2, Infinity],
+      [1000, 5000, 0],
+    ]) {
+      expect(await relevance('zyxel', { searchWindow, sparseMatches, denseShare })).toEqual([
+        title,
+        description,
+        note,
+      ]);
+    }
+    // The recency index holds notes too: without them, a match in a note alone is left out;
+    // an excluded word (maybe in a note only) goes through the other paths.
+    for (const denseShare of [Infinity, 0]) {
+      expect(await relevance('zyxel', { includeNotes: false, denseShare })).toEqual([
+        title,
+        description,
+      ]);
+      expect(await relevance('zyxel -orange', { denseShare })).toEqual([title, note]);
+      // The note ticket matches in its notes, where "signaler" is not: it must be there.
+      expect((await relevance('zyxel -signaler', { denseShare })).sort()).toEqual(
+        [title, description, note].sort(),
+      );
     }
     // A forged cursor in the middle of a page starts at that page (offsets are whole pages).
     const forged = Buffer.from(JSON.stringify({ k: ['7'], id: 1 })).toString('base64url');

@@ -156,7 +156,7 @@ describe('searching tickets', () => {
   });
 
   test('when the description holds markup, then the highlighted snippet shows it escaped', async () => {
-    // Act: PostgreSQL drops the closed <script> tags from the excerpt but keeps the rest.
+    // Act: the excerpt shows the markup as typed, escaped.
     const res = await search(empA, 'imprimante');
 
     // Assert

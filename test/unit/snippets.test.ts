@@ -1,0 +1,72 @@
+import { createTestDatabase, type TestDatabase } from '../support/test-db';
+import { addSnippets, queryLexemes } from '../../src/tickets/snippets';
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(() => database.drop());
+
+/** The search's tsquery, as the queue makes it. */
+async function tsquery(q: string): Promise<string> {
+  return (await database.db.raw('select guichet_tsq(?)::text as q', [q])).rows[0].q as string;
+}
+
+async function snippetOf(q: string, title: string, description: string): Promise<string> {
+  const [row] = await addSnippets(database.db, [{ title, description }], await tsquery(q));
+  return row.snippet.replaceAll('\u0001', '[').replaceAll('\u0002', ']');
+}
+
+describe('search excerpts', () => {
+  test('when a word matches through French stemming or without accents, then the word as written is marked', async () => {
+    expect(await snippetOf('imprimante', 'Les imprimantes du 2e', 'Rien ne sort.')).toBe(
+      'Les [imprimantes] du 2e — Rien ne sort.',
+    );
+    expect(await snippetOf('reseau', 'Panne', 'Le réseau (Wi-Fi) est lent.')).toBe(
+      'Panne — Le [réseau] (Wi-Fi) est lent.',
+    );
+  });
+
+  test('when the punctuation touches a word, then only the word is marked, and words joined by a dash or an apostrophe are found', async () => {
+    expect(await snippetOf('wifi', 'Le (wifi),', 'x')).toBe('Le ([wifi]), — x');
+    expect(await snippetOf('application', 'Erreur', 'l’application se ferme')).toBe(
+      'Erreur — l’[application] se ferme',
+    );
+  });
+
+  test('when the match is far into a long description, then the excerpt shows the passage around it, not the beginning', async () => {
+    const filler = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => `mot${from + i}`).join(' ');
+    const description = `${filler(0, 100)} onduleur ${filler(100, 200)} onduleurs ${filler(200, 300)}`;
+    const snippet = await snippetOf('onduleur', 'Titre', description);
+    const passages = snippet.split(' … ');
+    expect(passages).toHaveLength(2);
+    expect(passages[0]).toContain('[onduleur]');
+    expect(passages[1]).toContain('[onduleurs]');
+    expect(snippet).not.toContain('Titre');
+    expect(snippet).not.toContain('mot250');
+    for (const p of passages) expect(p.split(' ').length).toBeLessThanOrEqual(30);
+  });
+
+  test('when nothing in the title or description matches (the match is in a reply), then the excerpt is their first words', async () => {
+    const snippet = await snippetOf(
+      'zanzibar',
+      'Écran noir',
+      'un deux trois quatre cinq six sept huit neuf dix onze douze treize',
+    );
+    expect(snippet).toBe('Écran noir — un deux trois quatre cinq six sept huit neuf dix');
+  });
+
+  test('when the text holds the markers themselves, then they mark nothing', async () => {
+    const snippet = await snippetOf('clavier', 'Clavier', 'le \u0001pirate\u0002 tape');
+    expect(snippet).toBe('[Clavier] — le  pirate  tape');
+  });
+
+  test('when a search has several words or excluded ones, then the lexemes of every operand are looked for', async () => {
+    expect(queryLexemes(await tsquery('imprimante bloquée -laser'))).toEqual(
+      new Set(['imprim', 'imprimante', 'bloque', 'bloquee', 'las', 'laser']),
+    );
+    expect(queryLexemes("'l''avion' & 'x'")).toEqual(new Set(["l'avion", 'x']));
+  });
+});
