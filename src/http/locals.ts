@@ -66,17 +66,6 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
     // A calendar day (YYYY-MM-DD), the same in every time zone.
     res.locals.formatDay = (d: string) => day.format(noon(d));
     res.locals.isoDate = (d: Date | string | null) => (d ? isoDate(asDate(d).getTime()) : '');
-    // Search excerpts mark matches with \u0001…\u0002; the view escapes each piece.
-    res.locals.highlight = (snippet: string) =>
-      snippet.split('\u0001').flatMap((part, i) => {
-        const [marked, rest] = part.split('\u0002');
-        return i === 0 || rest === undefined
-          ? [{ text: part.split('\u0002').join(''), mark: false }]
-          : [
-              { text: marked, mark: true },
-              { text: rest, mark: false },
-            ];
-      });
     // Messages of the form `key:max` carry one parameter (validation.too_long:200).
     res.locals.errorText = (message: string | undefined) => {
       if (!message) return '';

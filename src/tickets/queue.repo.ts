@@ -6,7 +6,7 @@ import {
 import { prepared } from '../db/prepared';
 import { SharedCache } from '../shared-cache';
 import { instants, type DayRange } from '../dashboard/calendar';
-import { addSnippets } from './snippets';
+import { addSnippets, type Piece } from './snippets';
 import { joinNames, NAME_COLUMNS } from './tickets.repo';
 import { STATUSES, type Priority, type Status } from './workflow';
 
@@ -57,8 +57,8 @@ export interface QueueRow {
   assigneeName: string | null;
   createdAt: Date;
   lastActivityAt: Date;
-  /** Search excerpt with \u0001…\u0002 around the matches (escaped and marked by the view). */
-  snippet: string | null;
+  /** A search's excerpt, the words found marked (escaped by the view). */
+  snippet: Piece[] | null;
 }
 
 interface ListRow {
@@ -73,7 +73,7 @@ interface ListRow {
   last_activity_at: Date;
   /** Read for a search's excerpt (addSnippets). */
   description?: string;
-  snippet?: string | null;
+  snippet?: Piece[] | null;
 }
 
 /** The columns of a list row, on `tickets as t`. */

@@ -5,7 +5,7 @@ type Db = Knex | Knex.Transaction;
 
 /**
  * Search excerpts: up to two passages of the title and description around the words a search
- * matched, those words between \u0001 and \u0002 (the view escapes the text and marks them).
+ * matched, as pieces of text, the matched words marked (the view escapes each piece).
  *
  * A word matches when one of its lexemes, as the search's own text configurations make them
  * (guichet_tsv), is one of the query's lexemes, so what is marked is what was found. The
@@ -14,41 +14,72 @@ type Db = Knex | Knex.Transaction;
  * excerpt again for every search (about 40 µs a row, half the database time of a search page).
  */
 
+/** A piece of an excerpt: marked when it is a word the search found. */
+export interface Piece {
+  text: string;
+  mark: boolean;
+}
+
 /** Words in a passage, as ts_headline's MaxWords. */
 const MAX_WORDS = 30;
 /** Words shown when nothing in the text matched (the match was in a reply or a note). */
 const MIN_WORDS = 12;
 const MAX_PASSAGES = 2;
 const DELIMITER = ' … ';
-/** Around a marked word (the view's highlight() splits on them). */
-const START = '\u0001';
-const STOP = '\u0002';
 
 /** Lexemes of a word (lower case), as the search configurations make them. */
 const lexemes = new BoundedMap<string, readonly string[]>(50_000);
 /** Longer runs (a pasted hash, a 10,000-character line) are not looked up: never marked. */
 const LONGEST_WORD = 200;
 
-interface Word {
-  /** Where the word starts and ends in the text, punctuation around it left out. */
-  start: number;
-  end: number;
-  /** The word in lower case: what is looked up. */
-  key: string;
+/** The words of a text: where each starts and ends, and its lower-case form (what is looked up). */
+interface Words {
+  starts: number[];
+  ends: number[];
+  keys: string[];
 }
 
-/**
- * Words: from a letter or digit to a letter or digit, with no space or apostrophe between
- * (PostgreSQL's parser splits there too), so "Wi-Fi", "jean.dupont@acme.fr" and "0x80070005"
- * are one word each, and "(imprimante)," is the word imprimante.
- */
-const WORD = /[\p{L}\p{N}](?:[^\s'’]*[\p{L}\p{N}])?/gu;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+const SPACE = /\s/;
 
-function wordsOf(text: string): Word[] {
-  const words: Word[] = [];
-  for (const m of text.matchAll(WORD)) {
-    if (m[0].length > LONGEST_WORD) continue;
-    words.push({ start: m.index, end: m.index + m[0].length, key: m[0].toLowerCase() });
+/** A letter or a digit, ASCII at once. */
+function isWordChar(c: number, text: string, i: number): boolean {
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+  return LETTER_OR_DIGIT.test(text[i]);
+}
+
+function isSpace(c: number, text: string, i: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return SPACE.test(text[i]);
+}
+
+/** Where words are cut: spaces and apostrophes (PostgreSQL's parser cuts there too). */
+const isCut = (c: number, text: string, i: number): boolean =>
+  c === 39 || c === 0x2019 || isSpace(c, text, i);
+
+/**
+ * Words: from a letter or digit to the last letter or digit before a cut, so "Wi-Fi",
+ * "jean.dupont@acme.fr" and "0x80070005" are one word each, and "(imprimante)," is the word
+ * imprimante.
+ */
+function wordsOf(text: string): Words {
+  const words: Words = { starts: [], ends: [], keys: [] };
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && !isWordChar(text.charCodeAt(i), text, i)) i++;
+    if (i >= text.length) break;
+    const start = i;
+    let end = i;
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (isCut(c, text, i)) break;
+      i++;
+      if (isWordChar(c, text, i - 1)) end = i;
+    }
+    if (end - start > LONGEST_WORD) continue;
+    words.starts.push(start);
+    words.ends.push(end);
+    words.keys.push(text.slice(start, end).toLowerCase());
   }
   return words;
 }
@@ -59,14 +90,13 @@ export function queryLexemes(tsquery: string): Set<string> {
 }
 
 /** Asks PostgreSQL for the lexemes of the words not seen yet, in one query. */
-async function learn(db: Db, texts: Word[][]): Promise<void> {
+async function learn(db: Db, texts: Words[]): Promise<void> {
   const unknown = new Set<string>();
-  for (const words of texts) for (const w of words) if (!lexemes.has(w.key)) unknown.add(w.key);
+  for (const { keys } of texts) for (const key of keys) if (!lexemes.has(key)) unknown.add(key);
   if (!unknown.size) return;
-  const missing = [...unknown];
   const result = await db.raw(
     `select w, tsvector_to_array(guichet_tsv(w, 'A')) as lexemes from unnest(?::text[]) w`,
-    [missing],
+    [[...unknown]],
   );
   for (const row of result.rows as { w: string; lexemes: string[] }[]) {
     lexemes.set(row.w, row.lexemes);
@@ -74,49 +104,50 @@ async function learn(db: Db, texts: Word[][]): Promise<void> {
 }
 
 /** The passages of `text` around its words that match, with the matches marked. */
-function excerpt(text: string, words: Word[], wanted: Set<string>): string {
-  const matches: number[] = [];
-  words.forEach((w, i) => {
-    if (lexemes.get(w.key)?.some((l) => wanted.has(l))) matches.push(i);
+function excerpt(text: string, words: Words, wanted: Set<string>): Piece[] {
+  const count = words.keys.length;
+  const marked = new Set<number>();
+  words.keys.forEach((key, i) => {
+    if (lexemes.get(key)?.some((l) => wanted.has(l))) marked.add(i);
   });
-  const marked = new Set(matches);
-  if (!matches.length) return passage(text, words, 0, Math.min(words.length, MIN_WORDS), marked);
+  if (!marked.size) return passage(text, words, 0, Math.min(count, MIN_WORDS), marked);
   const passages: [number, number][] = [];
-  for (const m of matches) {
+  for (const m of marked) {
     const last = passages.at(-1);
     if (last && m < last[1]) continue;
     if (passages.length === MAX_PASSAGES) break;
     // Centred on the match, within the text and after the previous passage.
-    const start = Math.max(
-      last?.[1] ?? 0,
-      Math.min(m - (MAX_WORDS >> 1), words.length - MAX_WORDS),
-    );
-    passages.push([Math.max(start, 0), Math.min(words.length, Math.max(start, 0) + MAX_WORDS)]);
+    const from = Math.max(last?.[1] ?? 0, Math.min(m - (MAX_WORDS >> 1), count - MAX_WORDS), 0);
+    passages.push([from, Math.min(count, from + MAX_WORDS)]);
   }
-  return passages.map(([from, to]) => passage(text, words, from, to, marked)).join(DELIMITER);
+  return passages.flatMap(([from, to], i) => [
+    ...(i ? [{ text: DELIMITER, mark: false }] : []),
+    ...passage(text, words, from, to, marked),
+  ]);
 }
 
 function passage(
   text: string,
-  words: Word[],
+  words: Words,
   from: number,
   to: number,
   marked: Set<number>,
-): string {
-  if (from >= to) return '';
+): Piece[] {
+  if (from >= to) return [];
   // From the space before the first word to the space after the last: "(Wi-Fi)," whole.
-  let at = words[from].start;
-  while (at > 0 && !/\s/.test(text[at - 1])) at--;
-  let end = words[to - 1].end;
-  while (end < text.length && !/\s/.test(text[end])) end++;
-  let out = '';
+  let at = words.starts[from];
+  while (at > 0 && !isSpace(text.charCodeAt(at - 1), text, at - 1)) at--;
+  let end = words.ends[to - 1];
+  while (end < text.length && !isSpace(text.charCodeAt(end), text, end)) end++;
+  const pieces: Piece[] = [];
   for (let i = from; i < to; i++) {
     if (!marked.has(i)) continue;
-    const w = words[i];
-    out += `${text.slice(at, w.start)}${START}${text.slice(w.start, w.end)}${STOP}`;
-    at = w.end;
+    if (words.starts[i] > at) pieces.push({ text: text.slice(at, words.starts[i]), mark: false });
+    pieces.push({ text: text.slice(words.starts[i], words.ends[i]), mark: true });
+    at = words.ends[i];
   }
-  return out + text.slice(at, end);
+  if (end > at) pieces.push({ text: text.slice(at, end), mark: false });
+  return pieces;
 }
 
 /** Sets each row's `snippet` from its title and description, for the search's tsquery. */
@@ -124,11 +155,8 @@ export async function addSnippets<R extends { title: string; description?: strin
   db: Db,
   rows: R[],
   tsquery: string,
-): Promise<(R & { snippet: string })[]> {
-  // The markers are the view's: a text holding them must not mark anything itself.
-  const texts = rows.map((r) =>
-    `${r.title} — ${r.description ?? ''}`.replaceAll(START, ' ').replaceAll(STOP, ' '),
-  );
+): Promise<(R & { snippet: Piece[] })[]> {
+  const texts = rows.map((r) => `${r.title} — ${r.description ?? ''}`);
   const words = texts.map(wordsOf);
   await learn(db, words);
   const wanted = queryLexemes(tsquery);
