@@ -80,7 +80,20 @@ interface ListRow {
 const LIST_COLUMNS = `t.id, t.title, t.status, t.priority, ${NAME_COLUMNS},
   t.created_at, t.last_activity_at`;
 
-const listQuery = (db: Db) => db('tickets as t').select(db.raw(LIST_COLUMNS));
+/**
+ * The list rows of these tickets, in the order of `ids`, with the description when a search's
+ * excerpts need it: one prepared statement (its plan, by primary key, fits any ids).
+ */
+async function rowsInOrder(db: Db, ids: number[], withDescription: boolean): Promise<ListRow[]> {
+  const result = await prepared(
+    db,
+    `select ${LIST_COLUMNS}${withDescription ? ', t.description' : ''}
+       from tickets t where t.id = any(?::bigint[])`,
+    [ids],
+  );
+  const byId = new Map((result.rows as ListRow[]).map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
 
 const toQueueRow = (r: ListRow): QueueRow => ({
   id: r.id,
@@ -489,6 +502,10 @@ function recentMatches(
   };
 }
 
+/** What a search reads with the notes, as tickets_recent_search_idx indexes it (word for word). */
+const STAFF_VECTOR = `(case when t.notes_vector = ''::tsvector then t.search_vector
+  else t.search_vector || t.notes_vector end)`;
+
 /**
  * Whether a search's most recent matches come from the recency index
  * (tickets_recent_search_idx, see mostRecentMatches): a word the planner expects in at least
@@ -520,7 +537,7 @@ function mostRecentMatches(
   const matching = whereSql(searchCondition(f));
   return {
     sql: `select t.id, t.search_vector, t.notes_vector from tickets t
-           where (t.search_vector || t.notes_vector) @@ ?::tsquery and ${matching.sql}
+           where ${STAFF_VECTOR} @@ ?::tsquery and ${matching.sql}
            order by t.last_activity_at <-> '9999-12-31'::timestamptz limit ${sqlInt(need)}`,
     bindings: [f.tsquery ?? '', ...matching.bindings] as Knex.RawBinding[],
   };
@@ -547,24 +564,34 @@ async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<Li
   const rank = rankSql(f);
   const windowSize = f.relevanceWindow ?? RELEVANCE_WINDOW;
   const page = `order by rank desc, t.id desc offset ${sqlInt(offset)} limit ${PAGE_SIZE + 1}`;
-  const dense = await denseSearch(db, f);
-  if (dense || (await frequentSearch(db, f))) {
-    const recent = dense
-      ? mostRecentMatches(f, windowSize)
-      : recentMatches(f, ORDERS.activity, null, windowSize);
+  if (await denseSearch(db, f)) {
+    // Ranked in a plain query, planned for its word: a kept generic plan, blind to the word's
+    // frequency, would read the whole recency index into a bitmap (a second at 1,000,000
+    // tickets). The page's rows then come through a prepared statement.
+    const recent = mostRecentMatches(f, windowSize);
+    const ranked = await db.raw(
+      `select t.id from (${recent.sql}) t order by ${rank.sql} desc, t.id desc
+        offset ${sqlInt(offset)} limit ${PAGE_SIZE + 1}`,
+      [...recent.bindings, ...rank.bindings],
+    );
+    return rowsInOrder(
+      db,
+      (ranked.rows as { id: number }[]).map((r) => r.id),
+      true,
+    );
+  }
+  if (await frequentSearch(db, f)) {
+    const recent = recentMatches(f, ORDERS.activity, null, windowSize);
     const sql = `select ${LIST_COLUMNS}, t.description, w.matches from (
          select t.id, ${rank.sql} as rank, count(*) over () as matches from (${recent.sql}) t
          ${page}
        ) w join tickets t on t.id = w.id order by w.rank desc, w.id desc`;
-    const bindings = [...rank.bindings, ...recent.bindings];
-    // Never a kept generic plan for the recency index: blind to the word's frequency, it
-    // would read the whole index into a bitmap (a second a search at 1,000,000 tickets).
-    const result = await (dense
-      ? db.raw(sql, bindings)
-      : pageQuery(db, filterConditions({ ...f, q: undefined }), sql, bindings));
+    const result = await pageQuery(db, filterConditions({ ...f, q: undefined }), sql, [
+      ...rank.bindings,
+      ...recent.bindings,
+    ]);
     const rows = result.rows as (ListRow & { matches: string })[];
-    // The recency index found every match there is; the window, perhaps not.
-    if (dense || (rows.length && Number(rows[0].matches) >= windowSize)) return rows;
+    if (rows.length && Number(rows[0].matches) >= windowSize) return rows;
   }
   const window = await throughIndex(db, (trx) =>
     inIndexOrder(trx, f, ORDERS.activity, null, windowSize),
@@ -647,19 +674,18 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
   const found = await matchingIds(db, f, ORDERS[sort], cursor, PAGE_SIZE + 1);
   const keyed = found.slice(0, PAGE_SIZE);
 
-  const q = listQuery(db).whereIn(
-    't.id',
-    keyed.map((k) => k.id),
+  const rows = await withSnippets(
+    db,
+    f,
+    await rowsInOrder(
+      db,
+      keyed.map((k) => k.id),
+      Boolean(f.q && f.tsquery),
+    ),
   );
-  if (f.q && f.tsquery) q.select('t.description');
-  const rows = await withSnippets(db, f, (await q) as ListRow[]);
-  const byId = new Map(rows.map((r) => [r.id, r]));
   const last = keyed[keyed.length - 1];
   return {
-    rows: keyed
-      .map((k) => byId.get(k.id))
-      .filter((r): r is ListRow => r !== undefined)
-      .map(toQueueRow),
+    rows: rows.map(toQueueRow),
     nextCursor: found.length > PAGE_SIZE && last ? encode(cursorAfter(last)) : null,
   };
 }

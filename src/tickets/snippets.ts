@@ -64,6 +64,12 @@ const isCut = (c: number, text: string, i: number): boolean =>
  */
 function wordsOf(text: string): Words {
   const words: Words = { starts: [], ends: [], keys: [] };
+  // Lower case once for the whole text, unless that changed its length (İ → i̇).
+  const lower = text.toLowerCase();
+  const keyOf =
+    lower.length === text.length
+      ? (start: number, end: number) => lower.slice(start, end)
+      : (start: number, end: number) => text.slice(start, end).toLowerCase();
   let i = 0;
   while (i < text.length) {
     while (i < text.length && !isWordChar(text.charCodeAt(i), text, i)) i++;
@@ -79,7 +85,7 @@ function wordsOf(text: string): Words {
     if (end - start > LONGEST_WORD) continue;
     words.starts.push(start);
     words.ends.push(end);
-    words.keys.push(text.slice(start, end).toLowerCase());
+    words.keys.push(keyOf(start, end));
   }
   return words;
 }
@@ -103,16 +109,35 @@ async function learn(db: Db, texts: Words[]): Promise<void> {
   }
 }
 
-/** The passages of `text` around its words that match, with the matches marked. */
-function excerpt(text: string, words: Words, wanted: Set<string>): Piece[] {
+/**
+ * The indexes of the words the search found, or null when a word's lexemes are not known yet
+ * (unless `unknownMatchesNothing`).
+ */
+function found(words: Words, wanted: Set<string>, unknownMatchesNothing = false): number[] | null {
+  const marked: number[] = [];
+  for (let i = 0; i < words.keys.length; i++) {
+    const known = lexemes.get(words.keys[i]);
+    if (!known) {
+      if (unknownMatchesNothing) continue;
+      return null;
+    }
+    for (const l of known) {
+      if (wanted.has(l)) {
+        marked.push(i);
+        break;
+      }
+    }
+  }
+  return marked;
+}
+
+/** The passages of `text` around the words found, those words marked. */
+function excerpt(text: string, words: Words, matches: number[]): Piece[] {
   const count = words.keys.length;
-  const marked = new Set<number>();
-  words.keys.forEach((key, i) => {
-    if (lexemes.get(key)?.some((l) => wanted.has(l))) marked.add(i);
-  });
-  if (!marked.size) return passage(text, words, 0, Math.min(count, MIN_WORDS), marked);
+  const marked = new Set(matches);
+  if (!matches.length) return passage(text, words, 0, Math.min(count, MIN_WORDS), marked);
   const passages: [number, number][] = [];
-  for (const m of marked) {
+  for (const m of matches) {
     const last = passages.at(-1);
     if (last && m < last[1]) continue;
     if (passages.length === MAX_PASSAGES) break;
@@ -158,7 +183,14 @@ export async function addSnippets<R extends { title: string; description?: strin
 ): Promise<(R & { snippet: Piece[] })[]> {
   const texts = rows.map((r) => `${r.title} — ${r.description ?? ''}`);
   const words = texts.map(wordsOf);
-  await learn(db, words);
   const wanted = queryLexemes(tsquery);
-  return rows.map((r, i) => ({ ...r, snippet: excerpt(texts[i], words[i], wanted) }));
+  let matches = words.map((w) => found(w, wanted));
+  if (matches.includes(null)) {
+    await learn(db, words);
+    matches = words.map((w) => found(w, wanted, true));
+  }
+  return rows.map((r, i) => ({
+    ...r,
+    snippet: excerpt(texts[i], words[i], matches[i] ?? []),
+  }));
 }
