@@ -40,22 +40,32 @@ interface Words {
 }
 
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
-const SPACE = /\s/;
 
-/** A letter or a digit, ASCII at once. */
+/** A letter or a digit: ASCII and the Latin letters (é, ç, œ…) at once, the rest by Unicode. */
 function isWordChar(c: number, text: string, i: number): boolean {
   if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+  if (c >= 0xc0 && c <= 0x24f) return c !== 0xd7 && c !== 0xf7;
   return LETTER_OR_DIGIT.test(text[i]);
 }
 
-function isSpace(c: number, text: string, i: number): boolean {
+/** What `\s` matches, without a regular expression. */
+function isSpace(c: number): boolean {
   if (c < 128) return c === 32 || (c >= 9 && c <= 13);
-  return SPACE.test(text[i]);
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 /** Where words are cut: spaces and apostrophes (PostgreSQL's parser cuts there too). */
-const isCut = (c: number, text: string, i: number): boolean =>
-  c === 39 || c === 0x2019 || isSpace(c, text, i);
+const isCut = (c: number): boolean => c === 39 || c === 0x2019 || isSpace(c);
 
 /**
  * Words: from a letter or digit to the last letter or digit before a cut, so "Wi-Fi",
@@ -78,7 +88,7 @@ function wordsOf(text: string): Words {
     let end = i;
     while (i < text.length) {
       const c = text.charCodeAt(i);
-      if (isCut(c, text, i)) break;
+      if (isCut(c)) break;
       i++;
       if (isWordChar(c, text, i - 1)) end = i;
     }
@@ -161,9 +171,9 @@ function passage(
   if (from >= to) return [];
   // From the space before the first word to the space after the last: "(Wi-Fi)," whole.
   let at = words.starts[from];
-  while (at > 0 && !isSpace(text.charCodeAt(at - 1), text, at - 1)) at--;
+  while (at > 0 && !isSpace(text.charCodeAt(at - 1))) at--;
   let end = words.ends[to - 1];
-  while (end < text.length && !isSpace(text.charCodeAt(end), text, end)) end++;
+  while (end < text.length && !isSpace(text.charCodeAt(end))) end++;
   const pieces: Piece[] = [];
   for (let i = from; i < to; i++) {
     if (!marked.has(i)) continue;
