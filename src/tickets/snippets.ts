@@ -29,6 +29,12 @@ const DELIMITER = ' … ';
 
 /** Lexemes of a word (lower case), as the search configurations make them. */
 const lexemes = new BoundedMap<string, readonly string[]>(50_000);
+/**
+ * Words asked of PostgreSQL for one page at most (20 ms of its time): pages of long pasted
+ * logs full of words never seen cannot make each search cost seconds. A word left out is
+ * not marked this time; it is learnt with the next pages.
+ */
+const MAX_LEARNT_PER_PAGE = 2_000;
 /** Longer runs (a pasted hash, a 10,000-character line) are not looked up: never marked. */
 const LONGEST_WORD = 200;
 
@@ -112,7 +118,7 @@ async function learn(db: Db, texts: Words[]): Promise<void> {
   if (!unknown.size) return;
   const result = await db.raw(
     `select w, tsvector_to_array(guichet_tsv(w, 'A')) as lexemes from unnest(?::text[]) w`,
-    [[...unknown]],
+    [[...unknown].slice(0, MAX_LEARNT_PER_PAGE)],
   );
   for (const row of result.rows as { w: string; lexemes: string[] }[]) {
     lexemes.set(row.w, row.lexemes);

@@ -58,6 +58,15 @@ describe('search excerpts', () => {
     expect(snippet).toBe('Écran noir — un deux trois quatre cinq six sept huit neuf dix');
   });
 
+  test('when a page holds thousands of words never seen, then a bounded number is asked of PostgreSQL at a time, and the rest on the next pages', async () => {
+    const unseen = Array.from({ length: 2500 }, (_, i) => `jamaisvu${i}x`).join(' ');
+    const description = `${unseen} ornithorynque`;
+    const first = await snippetOf('ornithorynque', 'Journal collé', description);
+    expect(first).not.toContain('[ornithorynque]');
+    const next = await snippetOf('ornithorynque', 'Journal collé', description);
+    expect(next).toContain('[ornithorynque]');
+  });
+
   test('when a search has several words or excluded ones, then the lexemes of every operand are looked for', async () => {
     expect(queryLexemes(await tsquery('imprimante bloquée -laser'))).toEqual(
       new Set(['imprim', 'imprimante', 'bloque', 'bloquee', 'las', 'laser']),
