@@ -30,7 +30,7 @@ const DELIMITER = ' … ';
 /** Lexemes of a word (lower case), as the search configurations make them. */
 const lexemes = new BoundedMap<string, readonly string[]>(50_000);
 /**
- * Words asked of PostgreSQL for one page at most (20 ms of its time): pages of long pasted
+ * Words asked of PostgreSQL for one page at most (about 4 ms of its time): pages of long pasted
  * logs full of words never seen cannot make each search cost seconds. A word left out is
  * not marked this time; it is learnt with the next pages.
  */
