@@ -57,7 +57,9 @@ export interface QueueRow {
   assigneeName: string | null;
   createdAt: Date;
   lastActivityAt: Date;
-  /** A search's excerpt, the words found marked (escaped by the view). */
+  /** A search's title, the words found marked (escaped by the view). */
+  titlePieces: Piece[] | null;
+  /** A search's excerpt of the description, the words found marked. */
   snippet: Piece[] | null;
 }
 
@@ -73,6 +75,7 @@ interface ListRow {
   last_activity_at: Date;
   /** Read for a search's excerpt (addSnippets). */
   description?: string;
+  titlePieces?: Piece[] | null;
   snippet?: Piece[] | null;
 }
 
@@ -105,6 +108,7 @@ const toQueueRow = (r: ListRow): QueueRow => ({
   assigneeName: r.assignee_name,
   createdAt: r.created_at,
   lastActivityAt: r.last_activity_at,
+  titlePieces: r.titlePieces ?? null,
   snippet: r.snippet ?? null,
 });
 

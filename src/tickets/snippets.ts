@@ -4,8 +4,8 @@ import { BoundedMap } from '../bounded-map';
 type Db = Knex | Knex.Transaction;
 
 /**
- * Search excerpts: up to two passages of the title and description around the words a search
- * matched, as pieces of text, the matched words marked (the view escapes each piece).
+ * Search results: the title with the words a search matched marked, and up to two passages of
+ * the description around them, as pieces of text (the view escapes each piece).
  *
  * A word matches when one of its lexemes, as the search's own text configurations make them
  * (guichet_tsv), is one of the query's lexemes, so what is marked is what was found. The
@@ -22,8 +22,6 @@ export interface Piece {
 
 /** Words in a passage, as ts_headline's MaxWords. */
 const MAX_WORDS = 30;
-/** Words shown when nothing in the text matched (the match was in a reply or a note). */
-const MIN_WORDS = 12;
 const MAX_PASSAGES = 2;
 const DELIMITER = ' … ';
 
@@ -151,7 +149,7 @@ function found(words: Words, wanted: Set<string>, unknownMatchesNothing = false)
 function excerpt(text: string, words: Words, matches: number[]): Piece[] {
   const count = words.keys.length;
   const marked = new Set(matches);
-  if (!matches.length) return passage(text, words, 0, Math.min(count, MIN_WORDS), marked);
+  if (!matches.length) return passage(text, words, 0, Math.min(count, MAX_WORDS), marked);
   const passages: [number, number][] = [];
   for (const m of matches) {
     const last = passages.at(-1);
@@ -167,6 +165,7 @@ function excerpt(text: string, words: Words, matches: number[]): Piece[] {
   ]);
 }
 
+/** Words `from` to `to` of the text, with what touches them up to the spaces around. */
 function passage(
   text: string,
   words: Words,
@@ -180,33 +179,63 @@ function passage(
   while (at > 0 && !isSpace(text.charCodeAt(at - 1))) at--;
   let end = words.ends[to - 1];
   while (end < text.length && !isSpace(text.charCodeAt(end))) end++;
-  const pieces: Piece[] = [];
-  for (let i = from; i < to; i++) {
-    if (!marked.has(i)) continue;
-    if (words.starts[i] > at) pieces.push({ text: text.slice(at, words.starts[i]), mark: false });
-    pieces.push({ text: text.slice(words.starts[i], words.ends[i]), mark: true });
-    at = words.ends[i];
-  }
-  if (end > at) pieces.push({ text: text.slice(at, end), mark: false });
-  return pieces;
+  return pieces(text, words, from, to, marked, at, end);
 }
 
-/** Sets each row's `snippet` from its title and description, for the search's tsquery. */
+/** The text from `at` to `end`, cut around the marked words among words `from` to `to`. */
+function pieces(
+  text: string,
+  words: Words,
+  from: number,
+  to: number,
+  marked: Set<number>,
+  at: number,
+  end: number,
+): Piece[] {
+  const out: Piece[] = [];
+  for (let i = from; i < to; i++) {
+    if (!marked.has(i)) continue;
+    if (words.starts[i] > at) out.push({ text: text.slice(at, words.starts[i]), mark: false });
+    out.push({ text: text.slice(words.starts[i], words.ends[i]), mark: true });
+    at = words.ends[i];
+  }
+  if (end > at) out.push({ text: text.slice(at, end), mark: false });
+  return out;
+}
+
+/**
+ * Each row's title with the words found marked (`titlePieces`), and an excerpt of its
+ * description (`snippet`): the passages around the words found, or its first words when
+ * they are only in the title, a reply or a note.
+ */
 export async function addSnippets<R extends { title: string; description?: string }>(
   db: Db,
   rows: R[],
   tsquery: string,
-): Promise<(R & { snippet: Piece[] })[]> {
-  const texts = rows.map((r) => `${r.title} — ${r.description ?? ''}`);
-  const words = texts.map(wordsOf);
+): Promise<(R & { titlePieces: Piece[]; snippet: Piece[] })[]> {
+  const titles = rows.map((r) => wordsOf(r.title));
+  const descriptions = rows.map((r) => wordsOf(r.description ?? ''));
   const wanted = queryLexemes(tsquery);
-  let matches = words.map((w) => found(w, wanted));
-  if (matches.includes(null)) {
-    await learn(db, words);
-    matches = words.map((w) => found(w, wanted, true));
+  const find = (unknownMatchesNothing: boolean) => (w: Words) =>
+    found(w, wanted, unknownMatchesNothing);
+  let inTitles = titles.map(find(false));
+  let inDescriptions = descriptions.map(find(false));
+  if (inTitles.includes(null) || inDescriptions.includes(null)) {
+    await learn(db, [...titles, ...descriptions]);
+    inTitles = titles.map(find(true));
+    inDescriptions = descriptions.map(find(true));
   }
   return rows.map((r, i) => ({
     ...r,
-    snippet: excerpt(texts[i], words[i], matches[i] ?? []),
+    titlePieces: pieces(
+      r.title,
+      titles[i],
+      0,
+      titles[i].keys.length,
+      new Set(inTitles[i]),
+      0,
+      r.title.length,
+    ),
+    snippet: excerpt(r.description ?? '', descriptions[i], inDescriptions[i] ?? []),
   }));
 }

@@ -155,6 +155,18 @@ describe('searching tickets', () => {
     expect(res.text).not.toMatch(/<script>alert/i);
   });
 
+  test('when a word is in the title, then the title is marked where it is listed, and the excerpt shows the description', async () => {
+    // Act
+    const res = await search(tech, 'bloquee');
+
+    // Assert
+    expect(res.status).toBe(200);
+    expect(res.text).toContain(
+      `<a href="/tickets/${ids.otherPrinter}">Imprimante du 4e <mark>bloquée</mark></a>`,
+    );
+    expect(res.text).toMatch(/<p class="snippet">Bourrage kookaburra\.<\/p>/);
+  });
+
   test('when the description holds markup, then the highlighted snippet shows it escaped', async () => {
     // Act: the excerpt shows the markup as typed, escaped.
     const res = await search(empA, 'imprimante');

@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
-import { addSnippets, queryLexemes } from '../../src/tickets/snippets';
+import { addSnippets, queryLexemes, type Piece } from '../../src/tickets/snippets';
 
 let database: TestDatabase;
 
@@ -13,25 +13,27 @@ async function tsquery(q: string): Promise<string> {
   return (await database.db.raw('select guichet_tsq(?)::text as q', [q])).rows[0].q as string;
 }
 
+/** The title, then the excerpt, the marked words in brackets. */
 async function snippetOf(q: string, title: string, description: string): Promise<string> {
   const [row] = await addSnippets(database.db, [{ title, description }], await tsquery(q));
-  return row.snippet.map((p) => (p.mark ? `[${p.text}]` : p.text)).join('');
+  const text = (pieces: Piece[]) => pieces.map((p) => (p.mark ? `[${p.text}]` : p.text)).join('');
+  return `${text(row.titlePieces)} | ${text(row.snippet)}`;
 }
 
 describe('search excerpts', () => {
-  test('when a word matches through French stemming or without accents, then the word as written is marked', async () => {
+  test('when a word matches through French stemming or without accents, then the word as written is marked, in the title or the excerpt', async () => {
     expect(await snippetOf('imprimante', 'Les imprimantes du 2e', 'Rien ne sort.')).toBe(
-      'Les [imprimantes] du 2e — Rien ne sort.',
+      'Les [imprimantes] du 2e | Rien ne sort.',
     );
     expect(await snippetOf('reseau', 'Panne', 'Le réseau (Wi-Fi) est lent.')).toBe(
-      'Panne — Le [réseau] (Wi-Fi) est lent.',
+      'Panne | Le [réseau] (Wi-Fi) est lent.',
     );
   });
 
   test('when the punctuation touches a word, then only the word is marked, and words joined by a dash or an apostrophe are found', async () => {
-    expect(await snippetOf('wifi', 'Le (wifi),', 'x')).toBe('Le ([wifi]), — x');
+    expect(await snippetOf('wifi', 'Le (wifi),', 'x')).toBe('Le ([wifi]), | x');
     expect(await snippetOf('application', 'Erreur', 'l’application se ferme')).toBe(
-      'Erreur — l’[application] se ferme',
+      'Erreur | l’[application] se ferme',
     );
   });
 
@@ -39,23 +41,25 @@ describe('search excerpts', () => {
     const filler = (from: number, to: number) =>
       Array.from({ length: to - from }, (_, i) => `mot${from + i}`).join(' ');
     const description = `${filler(0, 100)} onduleur ${filler(100, 200)} onduleurs ${filler(200, 300)}`;
-    const snippet = await snippetOf('onduleur', 'Titre', description);
+    const [title, snippet] = (await snippetOf('onduleur', 'Titre', description)).split(' | ');
+    expect(title).toBe('Titre');
     const passages = snippet.split(' … ');
     expect(passages).toHaveLength(2);
     expect(passages[0]).toContain('[onduleur]');
     expect(passages[1]).toContain('[onduleurs]');
-    expect(snippet).not.toContain('Titre');
     expect(snippet).not.toContain('mot250');
     for (const p of passages) expect(p.split(' ').length).toBeLessThanOrEqual(30);
   });
 
-  test('when nothing in the title or description matches (the match is in a reply), then the excerpt is their first words', async () => {
-    const snippet = await snippetOf(
-      'zanzibar',
-      'Écran noir',
-      'un deux trois quatre cinq six sept huit neuf dix onze douze treize',
+  test('when the description does not match (the match is in the title, a reply or a note), then the excerpt is its first thirty words', async () => {
+    const words = Array.from({ length: 40 }, (_, i) => `mot${i}`);
+    expect(await snippetOf('zanzibar', 'Écran noir', words.join(' '))).toBe(
+      `Écran noir | ${words.slice(0, 30).join(' ')}`,
     );
-    expect(snippet).toBe('Écran noir — un deux trois quatre cinq six sept huit neuf dix');
+    expect(await snippetOf('ecran', 'Écran noir', 'Rien ne s’affiche.')).toBe(
+      '[Écran] noir | Rien ne s’affiche.',
+    );
+    expect(await snippetOf('ecran', 'Écran noir', '')).toBe('[Écran] noir | ');
   });
 
   test('when a page holds thousands of words never seen, then a bounded number is asked of PostgreSQL at a time, and the rest on the next pages', async () => {
