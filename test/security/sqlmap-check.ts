@@ -273,7 +273,7 @@ async function main(): Promise<number> {
     }
     const cookie = browser.cookieHeader;
     const check = await browser.request('/tickets?q=imprimante');
-    if (check.status !== 200 || !(await check.text()).includes('Imprimante bloquée')) {
+    if (check.status !== 200 || !(await check.text()).includes('bloquée au deuxième étage')) {
       log('the seeded queue does not show the seeded tickets: the scan would test nothing');
       return 1;
     }
