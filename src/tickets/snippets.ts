@@ -123,25 +123,12 @@ async function learn(db: Db, texts: Words[]): Promise<void> {
   }
 }
 
-/**
- * The indexes of the words the search found, or null when a word's lexemes are not known yet
- * (unless `unknownMatchesNothing`).
- */
-function found(words: Words, wanted: Set<string>, unknownMatchesNothing = false): number[] | null {
+/** The indexes of the words the search found (a word still unknown matches nothing). */
+function found(words: Words, wanted: Set<string>): number[] {
   const marked: number[] = [];
-  for (let i = 0; i < words.keys.length; i++) {
-    const known = lexemes.get(words.keys[i]);
-    if (!known) {
-      if (unknownMatchesNothing) continue;
-      return null;
-    }
-    for (const l of known) {
-      if (wanted.has(l)) {
-        marked.push(i);
-        break;
-      }
-    }
-  }
+  words.keys.forEach((key, i) => {
+    if (lexemes.get(key)?.some((l) => wanted.has(l))) marked.push(i);
+  });
   return marked;
 }
 
@@ -182,6 +169,10 @@ function passage(
   return pieces(text, words, from, to, marked, at, end);
 }
 
+/** The whole text, the words found marked. */
+const whole = (text: string, words: Words, matches: number[]): Piece[] =>
+  pieces(text, words, 0, words.keys.length, new Set(matches), 0, text.length);
+
 /** The text from `at` to `end`, cut around the marked words among words `from` to `to`. */
 function pieces(
   text: string,
@@ -215,27 +206,11 @@ export async function addSnippets<R extends { title: string; description?: strin
 ): Promise<(R & { titlePieces: Piece[]; snippet: Piece[] })[]> {
   const titles = rows.map((r) => wordsOf(r.title));
   const descriptions = rows.map((r) => wordsOf(r.description ?? ''));
+  await learn(db, [...titles, ...descriptions]);
   const wanted = queryLexemes(tsquery);
-  const find = (unknownMatchesNothing: boolean) => (w: Words) =>
-    found(w, wanted, unknownMatchesNothing);
-  let inTitles = titles.map(find(false));
-  let inDescriptions = descriptions.map(find(false));
-  if (inTitles.includes(null) || inDescriptions.includes(null)) {
-    await learn(db, [...titles, ...descriptions]);
-    inTitles = titles.map(find(true));
-    inDescriptions = descriptions.map(find(true));
-  }
   return rows.map((r, i) => ({
     ...r,
-    titlePieces: pieces(
-      r.title,
-      titles[i],
-      0,
-      titles[i].keys.length,
-      new Set(inTitles[i]),
-      0,
-      r.title.length,
-    ),
-    snippet: excerpt(r.description ?? '', descriptions[i], inDescriptions[i] ?? []),
+    titlePieces: whole(r.title, titles[i], found(titles[i], wanted)),
+    snippet: excerpt(r.description ?? '', descriptions[i], found(descriptions[i], wanted)),
   }));
 }
