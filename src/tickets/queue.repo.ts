@@ -506,14 +506,10 @@ function recentMatches(
   };
 }
 
-/** What a search reads with the notes, as tickets_recent_search_idx indexes it (word for word). */
-const STAFF_VECTOR = `(case when t.notes_vector = ''::tsvector then t.search_vector
-  else t.search_vector || t.notes_vector end)`;
-
 /**
  * Whether a search's most recent matches come from the recency index
- * (tickets_recent_search_idx, see mostRecentMatches): a word the planner expects in at least
- * DENSE_SHARE of the tickets, with no other filter (their rows would be read only to be
+ * (tickets_recent_search_idx, through guichet_recent_ranked): a word the planner expects in at
+ * least DENSE_SHARE of the tickets, with no other filter (their rows would be read only to be
  * dropped) and no excluded word (a word excluded from the description may be in the notes, so
  * the index's joined vectors would miss the ticket).
  */
@@ -525,26 +521,6 @@ async function denseSearch(db: Db, f: QueueFilter): Promise<boolean> {
   const all = await estimatedMatches(db, unsearched, { withStatus: true });
   const matches = await estimatedMatches(db, f, { withStatus: true });
   return matches >= all * (f.denseShare ?? DENSE_SHARE);
-}
-
-/**
- * The `need` most recent matches of a search, most recent first, as a subquery with what a
- * rank is made of. The recency index walks tickets by last activity and tests each one's
- * joined vectors inside the index; the search's own condition then keeps the exact matches
- * (a ticket matching in its notes only is dropped when notes are not searched). Equal
- * activity times come in no set order: ranking orders the page by rank, then id.
- */
-function mostRecentMatches(
-  f: QueueFilter,
-  need: number,
-): { sql: string; bindings: Knex.RawBinding[] } {
-  const matching = whereSql(searchCondition(f));
-  return {
-    sql: `select t.id, t.search_vector, t.notes_vector from tickets t
-           where ${STAFF_VECTOR} @@ ?::tsquery and ${matching.sql}
-           order by t.last_activity_at <-> '9999-12-31'::timestamptz limit ${sqlInt(need)}`,
-    bindings: [f.tsquery ?? '', ...matching.bindings] as Knex.RawBinding[],
-  };
 }
 
 /** A search's rank: with notes, the two ranks added up (ranking the two vectors joined with || cost six times as much, the join being rebuilt for every row). */
@@ -569,20 +545,19 @@ async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<Li
   const windowSize = f.relevanceWindow ?? RELEVANCE_WINDOW;
   const page = `order by rank desc, t.id desc offset ${sqlInt(offset)} limit ${PAGE_SIZE + 1}`;
   if (await denseSearch(db, f)) {
-    // Ranked in a plain query, planned for its word: a kept generic plan, blind to the word's
-    // frequency, would read the whole recency index into a bitmap (a second at 1,000,000
-    // tickets). The page's rows then come through a prepared statement.
-    const recent = mostRecentMatches(f, windowSize);
-    const ranked = await db.raw(
-      `select t.id from (${recent.sql}) t order by ${rank.sql} desc, t.id desc
-        offset ${sqlInt(offset)} limit ${PAGE_SIZE + 1}`,
-      [...recent.bindings, ...rank.bindings],
-    );
-    return rowsInOrder(
+    // The most recent matches, ranked by guichet_recent_ranked (its plan, kept per connection,
+    // walks the recency index whatever the word), then the page's rows: one prepared statement.
+    // Equal activity times come from the index in no set order; the page is ordered by rank,
+    // then id.
+    const result = await prepared(
       db,
-      (ranked.rows as { id: number }[]).map((r) => r.id),
-      true,
+      `select ${LIST_COLUMNS}, t.description from (
+         select r.id, r.rank from guichet_recent_ranked(?::tsquery, ?::boolean, ?::integer) r
+          order by r.rank desc, r.id desc offset ${sqlInt(offset)} limit ${PAGE_SIZE + 1}
+       ) w join tickets t on t.id = w.id order by w.rank desc, w.id desc`,
+      [f.tsquery ?? '', f.includeNotes, windowSize],
     );
+    return result.rows as ListRow[];
   }
   if (await frequentSearch(db, f)) {
     const recent = recentMatches(f, ORDERS.activity, null, windowSize);
