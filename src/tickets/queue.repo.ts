@@ -6,7 +6,7 @@ import {
 import { prepared } from '../db/prepared';
 import { SharedCache } from '../shared-cache';
 import { instants, type DayRange } from '../dashboard/calendar';
-import { addSnippets, type Piece } from './snippets';
+import { excerpts, type Excerpt, type Piece } from './snippets';
 import { joinNames, NAME_COLUMNS } from './tickets.repo';
 import { STATUSES, type Priority, type Status } from './workflow';
 
@@ -73,10 +73,8 @@ interface ListRow {
   assignee_name: string | null;
   created_at: Date;
   last_activity_at: Date;
-  /** Read for a search's excerpt (addSnippets). */
+  /** Read for a search's excerpt (excerpts). */
   description?: string;
-  titlePieces?: Piece[] | null;
-  snippet?: Piece[] | null;
 }
 
 /** The columns of a list row, on `tickets as t`. */
@@ -98,7 +96,7 @@ async function rowsInOrder(db: Db, ids: number[], withDescription: boolean): Pro
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
-const toQueueRow = (r: ListRow): QueueRow => ({
+const toQueueRow = (r: ListRow, excerpt?: Excerpt): QueueRow => ({
   id: r.id,
   title: r.title,
   status: r.status,
@@ -108,8 +106,8 @@ const toQueueRow = (r: ListRow): QueueRow => ({
   assigneeName: r.assignee_name,
   createdAt: r.created_at,
   lastActivityAt: r.last_activity_at,
-  titlePieces: r.titlePieces ?? null,
-  snippet: r.snippet ?? null,
+  titlePieces: excerpt?.titlePieces ?? null,
+  snippet: excerpt?.snippet ?? null,
 });
 
 export interface QueuePage {
@@ -602,9 +600,11 @@ function pageQuery(
   return filters.length ? db.raw(sql, bindings) : prepared(db, sql, bindings);
 }
 
-/** A search's rows with their excerpts; other lists have none. */
-function withSnippets(db: Db, f: QueueFilter, rows: ListRow[]): Promise<ListRow[]> {
-  return f.q && f.tsquery ? addSnippets(db, rows, f.tsquery) : Promise.resolve(rows);
+/** The list rows of a page, with their excerpts when it is a search's. */
+async function queueRows(db: Db, f: QueueFilter, rows: ListRow[]): Promise<QueueRow[]> {
+  if (!f.q || !f.tsquery) return rows.map((r) => toQueueRow(r));
+  const found = await excerpts(db, rows, f.tsquery);
+  return rows.map((r, i) => toQueueRow(r, found[i]));
 }
 
 /** One page of tickets, keyset-paged so that page 1,000 costs what page 1 costs. */
@@ -622,7 +622,7 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
     const rows = await relevancePage(db, f, offset);
     const more = rows.length > PAGE_SIZE && offset + PAGE_SIZE < MAX_RELEVANCE_OFFSET;
     return {
-      rows: (await withSnippets(db, f, rows.slice(0, PAGE_SIZE))).map(toQueueRow),
+      rows: await queueRows(db, f, rows.slice(0, PAGE_SIZE)),
       nextCursor: more
         ? encode({ k: [String(offset + PAGE_SIZE)], id: rows[PAGE_SIZE - 1].id })
         : null,
@@ -644,7 +644,7 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
     const rows = result.rows as (ListRow & Keyed)[];
     const last = rows[PAGE_SIZE - 1];
     return {
-      rows: rows.slice(0, PAGE_SIZE).map(toQueueRow),
+      rows: rows.slice(0, PAGE_SIZE).map((r) => toQueueRow(r)),
       nextCursor: rows.length > PAGE_SIZE && last ? encode(cursorAfter(last)) : null,
     };
   }
@@ -653,18 +653,14 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
   const found = await matchingIds(db, f, ORDERS[sort], cursor, PAGE_SIZE + 1);
   const keyed = found.slice(0, PAGE_SIZE);
 
-  const rows = await withSnippets(
+  const rows = await rowsInOrder(
     db,
-    f,
-    await rowsInOrder(
-      db,
-      keyed.map((k) => k.id),
-      Boolean(f.q && f.tsquery),
-    ),
+    keyed.map((k) => k.id),
+    Boolean(f.q && f.tsquery),
   );
   const last = keyed[keyed.length - 1];
   return {
-    rows: rows.map(toQueueRow),
+    rows: await queueRows(db, f, rows),
     nextCursor: found.length > PAGE_SIZE && last ? encode(cursorAfter(last)) : null,
   };
 }

@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
-import { addSnippets, queryLexemes, type Piece } from '../../src/tickets/snippets';
+import { excerpts, queryLexemes, type Piece } from '../../src/tickets/snippets';
 
 let database: TestDatabase;
 
@@ -15,7 +15,7 @@ async function tsquery(q: string): Promise<string> {
 
 /** The title, then the excerpt, the marked words in brackets. */
 async function snippetOf(q: string, title: string, description: string): Promise<string> {
-  const [row] = await addSnippets(database.db, [{ title, description }], await tsquery(q));
+  const [row] = await excerpts(database.db, [{ title, description }], await tsquery(q));
   const text = (pieces: Piece[]) => pieces.map((p) => (p.mark ? `[${p.text}]` : p.text)).join('');
   return `${text(row.titlePieces)} | ${text(row.snippet)}`;
 }
