@@ -17,9 +17,13 @@ export function prepared(
   sql: string,
   bindings: readonly Knex.RawBinding[],
 ): Knex.Raw {
-  const name = names.remember(
+  return db.raw(sql, bindings as Knex.RawBinding[]).options({ name: statementName(sql) });
+}
+
+/** The name of a prepared statement, made from its SQL: the same on every connection. */
+export function statementName(sql: string): string {
+  return names.remember(
     sql,
     () => `guichet_${crypto.createHash('sha1').update(sql).digest('hex').slice(0, 24)}`,
   );
-  return db.raw(sql, bindings as Knex.RawBinding[]).options({ name });
 }

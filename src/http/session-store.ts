@@ -1,6 +1,8 @@
 import connectPgSimple from 'connect-pg-simple';
 import type { NextFunction, Request, Response } from 'express';
 import type session from 'express-session';
+import type pg from 'pg';
+import { statementName } from '../db/prepared';
 
 /** How often one process moves a session's expiry forward in the database. */
 export const TOUCH_EVERY_MS = 60_000;
@@ -13,7 +15,7 @@ const MAX_REMEMBERED = 50_000;
  */
 export function pgSessionStore(
   sessionModule: typeof session,
-  options: ConstructorParameters<ReturnType<typeof connectPgSimple>>[0],
+  options: ConstructorParameters<ReturnType<typeof connectPgSimple>>[0] & { pool: pg.Pool },
   touchEveryMs = TOUCH_EVERY_MS,
 ): session.Store {
   const PgStore = connectPgSimple(sessionModule);
@@ -38,7 +40,20 @@ export function pgSessionStore(
       if (this.touched.size >= MAX_REMEMBERED) this.touched.clear();
     }
   }
-  return new ThrottledStore(options);
+  return new ThrottledStore({ ...options, pool: withNamedStatements(options.pool) });
+}
+
+/**
+ * The pool as the store uses it (its `query` alone), each of its statements named: PostgreSQL
+ * parses and plans the session's SELECT once per connection instead of on every page, where
+ * that cost eight times its execution (about 0.25 ms of the database's time a page).
+ */
+function withNamedStatements(pool: pg.Pool): pg.Pool {
+  const named = {
+    query: (text: string, values?: unknown[]) =>
+      pool.query({ text, values, name: statementName(text) }),
+  };
+  return named as unknown as pg.Pool;
 }
 
 /**
