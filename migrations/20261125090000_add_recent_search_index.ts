@@ -7,11 +7,11 @@ import type { Knex } from 'knex';
  * A word found in 6 % of 1,000,000 tickets gave its 250 most recent matches in about 1 ms,
  * where reading the recent rows in order and testing each one cost about 4 ms. The vectors
  * are joined so that one index serves searches with and without internal notes; the query
- * then applies its own condition (queue.repo.ts, mostRecentMatches).
+ * then applies its own condition (guichet_recent_ranked, 20261126090000).
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw('create extension if not exists btree_gist');
-  // Searches must name this expression exactly (queue.repo.ts, STAFF_VECTOR). Most tickets
+  // Searches must name this expression exactly (guichet_recent_ranked). Most tickets
   // have no internal note: their search vector is used as it is, not copied by `||` for
   // every row the scan checks again.
   await knex.raw(
