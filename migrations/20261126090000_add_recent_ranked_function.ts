@@ -14,7 +14,10 @@ import type { Knex } from 'knex';
  *
  * The condition on the joined vectors must be written as the index is (see
  * 20261125090000_add_recent_search_index); the plain condition after it keeps the exact
- * matches, and leaves out the notes when they are not searched.
+ * matches, and leaves out the notes when they are not searched. A query excluding a word
+ * (`!`) must not come here: the word may be in a ticket's notes only, and the joined vectors
+ * would then leave out a ticket that matches (queue.repo.ts, denseSearch, keeps them away).
+ * The rank is queue.repo.ts's rankSql, written again: the two change together.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`

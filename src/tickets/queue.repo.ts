@@ -521,7 +521,12 @@ async function denseSearch(db: Db, f: QueueFilter): Promise<boolean> {
   return matches >= all * (f.denseShare ?? DENSE_SHARE);
 }
 
-/** A search's rank: with notes, the two ranks added up (ranking the two vectors joined with || cost six times as much, the join being rebuilt for every row). */
+/**
+ * A search's rank: with notes, the two ranks added up (ranking the two vectors joined with ||
+ * cost six times as much, the join being rebuilt for every row). guichet_recent_ranked ranks
+ * the same way: a change here needs a migration that replaces that function too, or frequent
+ * words would be ranked differently from the others.
+ */
 function rankSql(f: QueueFilter): { sql: string; bindings: string[] } {
   const tsq = f.tsquery ?? '';
   return f.includeNotes
@@ -534,9 +539,11 @@ function rankSql(f: QueueFilter): { sql: string; bindings: string[] } {
 
 /**
  * A relevance page: the most recent RELEVANCE_WINDOW matches ranked, with the columns and
- * excerpts of the page's rows only. A frequent word is found, ranked and read in one query
- * from the recent window; otherwise (or when the window holds fewer matches) the matches'
- * ids come through the full-text index first, then their rows are ranked.
+ * excerpts of the page's rows only. A word in many tickets, searched alone, is found and
+ * ranked by guichet_recent_ranked through the recency index (denseSearch). Otherwise a
+ * frequent word is found, ranked and read in one query from the recent window; failing that
+ * (or when the window holds fewer matches) the matches' ids come through the full-text index
+ * first, then their rows are ranked.
  */
 async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<ListRow[]> {
   const rank = rankSql(f);
