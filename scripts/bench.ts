@@ -715,6 +715,7 @@ async function main(): Promise<void> {
     }
 
     const rows: Row[] = [];
+    const floorSeconds = Math.min(FLOOR_SECONDS, opts.duration);
     const names = scenarios(fx, maxUsers).map((s) => s.name);
     const selected = (s: Scenario) =>
       s.group === 'floor' ||
@@ -730,18 +731,17 @@ async function main(): Promise<void> {
         const floorNearby =
           s.group === 'floor'
             ? null
-            : await measure(
-                server.base,
-                floorScenario(fx, users),
-                users,
-                Math.min(FLOOR_SECONDS, opts.duration),
-                pid,
-              );
+            : await measure(server.base, floorScenario(fx, users), users, floorSeconds, pid);
         const row = await measure(server.base, s, users, opts.duration, pid);
-        row.floorNearby = floorNearby?.requestsPerSecond ?? null;
-        row.floorNearbyErrors = floorNearby?.errors ?? 0;
-        if (floorNearby?.errors) {
-          log(`  the floor before it: ${floorNearby.errors} errors (no share of it is counted)`);
+        if (floorNearby) {
+          row.floorNearby = floorNearby.requestsPerSecond;
+          row.floorNearbyErrors = floorNearby.errors;
+          if (floorNearby.errors) {
+            log(`  the floor before it: ${floorNearby.errors} errors (no share of it is counted)`);
+          } else if (floorNearby.requestsPerSecond) {
+            row.ofFloor =
+              Math.round((row.requestsPerSecond / floorNearby.requestsPerSecond) * 100) / 100;
+          }
         }
         rows.push(row);
         log(
@@ -753,12 +753,6 @@ async function main(): Promise<void> {
           log(`  outbox drained in ${(drained.ms / 1000).toFixed(1)} s (${drained.left} left)`);
         }
       }
-    }
-    for (const r of rows) {
-      r.ofFloor =
-        r.floorNearby && !r.floorNearbyErrors
-          ? Math.round((r.requestsPerSecond / r.floorNearby) * 100) / 100
-          : null;
     }
     const peakRssMb = Math.round(memoryOf(pid).peak);
     const checks = verdicts(rows, peakRssMb);
@@ -778,7 +772,7 @@ async function main(): Promise<void> {
       loadAverageBefore: loadBefore.map((l) => Math.round(l * 100) / 100),
       loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
       durationPerMeasurementS: opts.duration,
-      floorSecondsBeforeEachPage: Math.min(FLOOR_SECONDS, opts.duration),
+      floorSecondsBeforeEachPage: floorSeconds,
       client: 'autocannon on the same machine, loopback, keep-alive, no pipelining',
       emailsReceivedBySink: smtp.received(),
     };

@@ -651,7 +651,7 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
     const rows = result.rows as (ListRow & Keyed)[];
     const last = rows[PAGE_SIZE - 1];
     return {
-      rows: rows.slice(0, PAGE_SIZE).map((r) => toQueueRow(r)),
+      rows: await queueRows(db, f, rows.slice(0, PAGE_SIZE)),
       nextCursor: rows.length > PAGE_SIZE && last ? encode(cursorAfter(last)) : null,
     };
   }
