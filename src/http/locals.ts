@@ -53,9 +53,12 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
     res.locals.currentPath = req.originalUrl;
     res.locals.formatDateTime = (d: Date | string | null) =>
       d ? dateTime(Math.floor(asDate(d).getTime() / 60_000)) : '';
+    // Every date of a page is relative to the same moment, read once.
+    let now: number | undefined;
     res.locals.formatRelative = (d: Date | string | null) => {
       if (!d) return '';
-      const seconds = (asDate(d).getTime() - clock().getTime()) / 1000;
+      now ??= clock().getTime();
+      const seconds = (asDate(d).getTime() - now) / 1000;
       for (const [unit, size] of RELATIVE_UNITS) {
         if (Math.abs(seconds) >= size || unit === 'second') {
           return relative[unit](Math.round(seconds / size));

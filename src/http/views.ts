@@ -147,9 +147,10 @@ const ENTITIES: Record<string, string> = {
 
 /**
  * EJS's escaping (the same five characters, the same entities), without a replace call for
- * the common case of text that needs none.
+ * the common case of text that needs none, nor a search in a number (ids).
  */
 export function escapeHtml(value: unknown): string {
+  if (typeof value === 'number') return String(value);
   const s = value === undefined || value === null ? '' : String(value);
   return SPECIAL.test(s) ? s.replace(SPECIALS, (c) => ENTITIES[c]) : s;
 }

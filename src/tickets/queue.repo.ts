@@ -81,18 +81,68 @@ interface ListRow {
 const LIST_COLUMNS = `t.id, t.title, t.status, t.priority, ${NAME_COLUMNS},
   t.created_at, t.last_activity_at`;
 
+/** A timestamp as milliseconds since 1970, truncated (as pg's parser reads it). */
+const epochMs = (column: string) => `floor(extract(epoch from ${column}) * 1000)::int8`;
+
+/**
+ * A query selecting LIST_COLUMNS, then `extra` columns, read as one JSON document: an array of
+ * one array per row, in the query's order (an aggregate over a sorted subquery keeps its order
+ * when the outer query does nothing else: PostgreSQL's manual, "Aggregate Expressions").
+ *
+ * The server's main thread is what limits its throughput, and PostgreSQL has a core to spare:
+ * for a page of 51 rows, pg would decode some 500 fields one by one and parse 100 timestamps.
+ * Reading the document instead costs the main thread about 0.07 ms less a page (95 against
+ * 167 µs), and PostgreSQL about 0.04 ms more to build it.
+ */
+function listDocument(sql: string, extra: readonly string[] = []): string {
+  const fields = [
+    'p.id, p.title, p.status, p.priority, p.category_name, p.requester_name, p.assignee_name',
+    epochMs('p.created_at'),
+    epochMs('p.last_activity_at'),
+    ...extra.map((c) => `p.${c}`),
+  ];
+  return `select coalesce(json_agg(json_build_array(${fields.join(', ')})), '[]') as rows
+    from (${sql}) p`;
+}
+
+/** The rows of a listDocument, its extra columns by name. */
+function documentRows<T extends ListRow>(
+  result: { rows: { rows: unknown[][] }[] },
+  extra: readonly string[] = [],
+): T[] {
+  return result.rows[0].rows.map((a) => {
+    const row: Record<string, unknown> = {
+      id: a[0],
+      title: a[1],
+      status: a[2],
+      priority: a[3],
+      category_name: a[4],
+      requester_name: a[5],
+      assignee_name: a[6],
+      created_at: new Date(a[7] as number),
+      last_activity_at: new Date(a[8] as number),
+    };
+    for (let i = 0; i < extra.length; i++) row[extra[i]] = a[9 + i];
+    return row as unknown as T;
+  });
+}
+
 /**
  * The list rows of these tickets, in the order of `ids`, with the description when a search's
  * excerpts need it: one prepared statement (its plan, by primary key, fits any ids).
  */
 async function rowsInOrder(db: Db, ids: number[], withDescription: boolean): Promise<ListRow[]> {
+  const extra = withDescription ? ['description'] : [];
   const result = await prepared(
     db,
-    `select ${LIST_COLUMNS}${withDescription ? ', t.description' : ''}
-       from tickets t where t.id = any(?::bigint[])`,
+    listDocument(
+      `select ${LIST_COLUMNS}${withDescription ? ', t.description' : ''}
+         from tickets t where t.id = any(?::bigint[])`,
+      extra,
+    ),
     [ids],
   );
-  const byId = new Map((result.rows as ListRow[]).map((r) => [r.id, r]));
+  const byId = new Map(documentRows(result, extra).map((r) => [r.id, r]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
@@ -537,6 +587,9 @@ function rankSql(f: QueueFilter): { sql: string; bindings: string[] } {
     : { sql: 'ts_rank(t.search_vector, ?::tsquery)', bindings: [tsq] };
 }
 
+/** A search's rows carry the description its excerpt is taken from. */
+const WITH_DESCRIPTION = ['description'];
+
 /**
  * A relevance page: the most recent RELEVANCE_WINDOW matches ranked, with the columns and
  * excerpts of the page's rows only. A word in many tickets, searched alone, is found and
@@ -556,36 +609,46 @@ async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<Li
     // then id.
     const result = await prepared(
       db,
-      `select ${LIST_COLUMNS}, t.description from (
-         select r.id, r.rank from guichet_recent_ranked(?::tsquery, ?::boolean, ?::integer) r
-          order by r.rank desc, r.id desc offset ${sqlInt(offset)} limit ${PAGE_SIZE + 1}
-       ) w join tickets t on t.id = w.id order by w.rank desc, w.id desc`,
+      listDocument(
+        `select ${LIST_COLUMNS}, t.description from (
+           select r.id, r.rank from guichet_recent_ranked(?::tsquery, ?::boolean, ?::integer) r
+            order by r.rank desc, r.id desc offset ${sqlInt(offset)} limit ${PAGE_SIZE + 1}
+         ) w join tickets t on t.id = w.id order by w.rank desc, w.id desc`,
+        WITH_DESCRIPTION,
+      ),
       [f.tsquery ?? '', f.includeNotes, windowSize],
     );
-    return result.rows as ListRow[];
+    return documentRows(result, WITH_DESCRIPTION);
   }
   if (await frequentSearch(db, f)) {
     const recent = recentMatches(f, ORDERS.activity, null, windowSize);
-    const sql = `select ${LIST_COLUMNS}, t.description, w.matches from (
+    const extra = [...WITH_DESCRIPTION, 'matches'];
+    const sql = listDocument(
+      `select ${LIST_COLUMNS}, t.description, w.matches from (
          select t.id, ${rank.sql} as rank, count(*) over () as matches from (${recent.sql}) t
          ${page}
-       ) w join tickets t on t.id = w.id order by w.rank desc, w.id desc`;
+       ) w join tickets t on t.id = w.id order by w.rank desc, w.id desc`,
+      extra,
+    );
     const result = await pageQuery(db, filterConditions({ ...f, q: undefined }), sql, [
       ...rank.bindings,
       ...recent.bindings,
     ]);
-    const rows = result.rows as (ListRow & { matches: string })[];
-    if (rows.length && Number(rows[0].matches) >= windowSize) return rows;
+    const rows = documentRows<ListRow & { matches: number }>(result, extra);
+    if (rows.length && rows[0].matches >= windowSize) return rows;
   }
   const window = await throughIndex(db, (trx) =>
     inIndexOrder(trx, f, ORDERS.activity, null, windowSize),
   );
   const result = await db.raw(
-    `select ${LIST_COLUMNS}, t.description, ${rank.sql} as rank from tickets t
-      where t.id = any(?::bigint[]) ${page}`,
+    listDocument(
+      `select ${LIST_COLUMNS}, t.description, ${rank.sql} as rank from tickets t
+        where t.id = any(?::bigint[]) ${page}`,
+      WITH_DESCRIPTION,
+    ),
     [...rank.bindings, window.map((w) => w.id)],
   );
-  return result.rows as ListRow[];
+  return documentRows(result, WITH_DESCRIPTION);
 }
 
 /**
@@ -641,14 +704,18 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
     const order = ORDERS[sort];
     const filters = filterConditions(f);
     const where = whereSql([...filters, ...afterCursor(order, cursor)]);
+    const keys = order.keys.map((_, i) => `k${i}`);
     const result = await pageQuery(
       db,
       filters,
-      `select ${LIST_COLUMNS}, ${keysSql(order)} from tickets t where ${where.sql}
-        order by ${order.orderBy} limit ${PAGE_SIZE + 1}`,
+      listDocument(
+        `select ${LIST_COLUMNS}, ${keysSql(order)} from tickets t where ${where.sql}
+          order by ${order.orderBy} limit ${PAGE_SIZE + 1}`,
+        keys,
+      ),
       where.bindings as Knex.RawBinding[],
     );
-    const rows = result.rows as (ListRow & Keyed)[];
+    const rows = documentRows<ListRow & Keyed>(result, keys);
     const last = rows[PAGE_SIZE - 1];
     return {
       rows: await queueRows(db, f, rows.slice(0, PAGE_SIZE)),

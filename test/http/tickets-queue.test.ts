@@ -337,3 +337,28 @@ describe('pages read through prepared statements', () => {
     }
   });
 });
+
+describe('list rows read as one document', () => {
+  test('when a ticket has microseconds in its times and no category or assignee, then its row shows them to the millisecond and a dash', async () => {
+    const [{ id }] = await ctx
+      .db('tickets')
+      .insert({
+        title: 'Écran « noir » & clavier',
+        description: 'd',
+        requester_id: requester.id,
+        created_by_id: requester.id,
+        created_at: '2026-11-30 23:59:59.999999+00',
+        // The latest activity of all: the first row of the queue.
+        last_activity_at: '2099-12-01 09:15:30.123999+00',
+      })
+      .returning('id');
+    const res = await staff.get('/tickets');
+    expect(res.status).toBe(200);
+    const row = /<tr>\s*<td data-label="#"[^]*?<\/tr>/.exec(res.text)![0];
+    expect(row).toContain(`href="/tickets/${id}"`);
+    expect(row).toContain('Écran « noir » &amp; clavier');
+    expect(row).toContain('datetime="2026-11-30T23:59:59.999Z"');
+    expect(row).toContain('datetime="2099-12-01T09:15:30.123Z"');
+    expect(row).toMatch(/<td data-label="[^"]+">—<\/td>/);
+  });
+});
