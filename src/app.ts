@@ -28,7 +28,7 @@ import { dropNulBytesFromBody, parseQuery } from './http/nul-bytes';
 import { viewHelpers } from './http/locals';
 import { pgSessionStore, saveSessionBeforeRedirect } from './http/session-store';
 import { applyUserLocale, resolveLocale } from './http/locale';
-import { viewEngine } from './http/views';
+import { sendPagesAsBytes, viewEngine } from './http/views';
 import type { Logger } from './logger';
 import type { Mailer } from './notifications/mailer';
 import { createOutbox, type Outbox } from './notifications/outbox';
@@ -123,6 +123,8 @@ export function createApp(deps: AppDeps): Express {
       referrerPolicy: { policy: 'same-origin' },
     }),
   );
+
+  app.use(sendPagesAsBytes);
 
   app.use(
     '/static',

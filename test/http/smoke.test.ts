@@ -46,3 +46,15 @@ describe('smoke: every GET route', () => {
     },
   );
 });
+
+describe('pages as bytes', () => {
+  test('when a page in French is sent, then it is HTML in UTF-8 and its length counts bytes', async () => {
+    const res = await agents.technician.get('/tickets');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.text).toContain('Priorité');
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text, 'utf8'));
+    const head = await agents.technician.head('/tickets');
+    expect(head.headers['content-type']).toBe('text/html; charset=utf-8');
+  });
+});

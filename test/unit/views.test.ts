@@ -5,7 +5,7 @@ import ejs from 'ejs';
 import type { Request, Response } from 'express';
 import { paths } from '../../src/app';
 import { viewHelpers } from '../../src/http/locals';
-import { escapeHtml, templateIdentifiers, viewEngine } from '../../src/http/views';
+import { escapeHtml, templateIdentifiers, utf8Page, viewEngine } from '../../src/http/views';
 
 const HOSTILE = [
   '<script>alert(1)</script>',
@@ -163,5 +163,23 @@ describe('date helpers', () => {
     expect(helpers('fr').formatRelative('2026-11-17T10:00:00Z')).toBe('hier');
     expect(helpers('en').formatRelative('2026-11-17T10:00:00Z')).toBe('yesterday');
     expect(helpers('en').formatDateTime('2026-11-18T09:00:00Z')).toBe('18 Nov 2026, 10:00');
+  });
+});
+
+describe('pages sent as UTF-8 bytes', () => {
+  test.each([
+    ['empty', ''],
+    ['ASCII', '<p>Printer jammed</p>'],
+    ['French and typography', '<p>L’imprimante du 3e étage — « bloquée » · 10 €</p>'],
+    ['emoji and right-to-left', '<p>🙂 مرحبا 𝔘</p>'],
+    ['a page larger than the scratch space', `<p>${'é’🙂'.repeat(200_000)}</p>`],
+  ])('when the page is %s, then its bytes are its UTF-8 encoding', (_name, html) => {
+    expect(utf8Page(html).equals(Buffer.from(html, 'utf8'))).toBe(true);
+  });
+
+  test('when two pages are encoded one after the other, then the first keeps its bytes', () => {
+    const first = utf8Page('<p>première</p>');
+    utf8Page('<p>second, longer than the first page</p>');
+    expect(first.toString('utf8')).toBe('<p>première</p>');
   });
 });
