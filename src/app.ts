@@ -80,6 +80,7 @@ export function createApp(deps: AppDeps): Express {
   // Pages are made per request and never cached: hashing each one for an ETag is wasted work.
   app.set('etag', false);
   if (config.isProd) app.enable('view cache');
+  sendPagesAsBytes(app);
 
   app.use(
     pinoHttp({
@@ -123,8 +124,6 @@ export function createApp(deps: AppDeps): Express {
       referrerPolicy: { policy: 'same-origin' },
     }),
   );
-
-  app.use(sendPagesAsBytes);
 
   app.use(
     '/static',

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
-import type { NextFunction, Request, Response } from 'express';
+import type { Express, Response } from 'express';
 
 /**
  * The view engine of the app's pages: EJS templates, compiled once each (in production), run
@@ -48,22 +48,32 @@ export function utf8Page(html: string): Buffer {
 }
 
 /**
- * `res.render` without a callback sends the page as utf8Page's bytes, as HTML unless the route
- * chose another type (what Express's own ending does with the text).
+ * Makes `res.render` without a callback send the page as utf8Page's bytes, as HTML unless the
+ * route chose another type (what Express's own ending does with the text). Set once, on the
+ * app's response prototype.
  */
-export function sendPagesAsBytes(req: Request, res: Response, next: NextFunction): void {
+export function sendPagesAsBytes(app: Express): void {
   type Done = (err: Error, html: string) => void;
-  const render = res.render.bind(res) as (view: string, options: object, done?: Done) => void;
-  const send: Done = (err, html) => {
-    if (err) return req.next!(err);
-    if (!res.get('Content-Type')) res.type('html');
-    res.send(utf8Page(html));
-  };
-  res.render = ((view: string, options?: object | Done, done?: Done) =>
-    typeof options === 'function'
-      ? render(view, {}, options as Done)
-      : render(view, options ?? {}, done ?? send)) as Response['render'];
-  next();
+  const render = app.response.render as (
+    this: Response,
+    view: string,
+    options?: object | Done,
+    done?: Done,
+  ) => void;
+  app.response.render = function (
+    this: Response,
+    view: string,
+    options?: object | Done,
+    done?: Done,
+  ) {
+    if (typeof options === 'function') return render.call(this, view, options);
+    const send: Done = (err, html) => {
+      if (err) return this.req.next!(err);
+      if (!this.get('Content-Type')) this.type('html');
+      this.send(utf8Page(html));
+    };
+    render.call(this, view, options ?? {}, done ?? send);
+  } as Response['render'];
 }
 
 /** How a template is run: compiled once (`cache`), and what its `<%= %>` escapes with. */
