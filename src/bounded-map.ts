@@ -13,11 +13,15 @@ export class BoundedMap<K, V> extends Map<K, V> {
     return super.set(key, value);
   }
 
-  /** The value kept for `key`, made by `make` and kept the first time. */
-  remember(key: K, make: () => V): V {
+  /**
+   * The value kept for `key`, made by `make(key)` and kept the first time. `make` takes the key
+   * so that a caller can pass one function made once, not a closure made at every call (a list
+   * page asks for hundreds of these).
+   */
+  remember(key: K, make: (key: K) => V): V {
     let value = this.get(key);
     if (value === undefined) {
-      value = make();
+      value = make(key);
       this.set(key, value);
     }
     return value;

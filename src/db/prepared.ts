@@ -22,8 +22,8 @@ export function prepared(
 
 /** The name of a prepared statement, made from its SQL: the same on every connection. */
 export function statementName(sql: string): string {
-  return names.remember(
-    sql,
-    () => `guichet_${crypto.createHash('sha1').update(sql).digest('hex').slice(0, 24)}`,
-  );
+  return names.remember(sql, nameOf);
 }
+
+const nameOf = (sql: string) =>
+  `guichet_${crypto.createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;

@@ -19,7 +19,7 @@ const CACHE_MAX = 20_000;
 /** Remembers a formatter's output per key: a list shows the same dates page after page. */
 function remembered<K>(format: (key: K) => string): (key: K) => string {
   const cache = new BoundedMap<K, string>(CACHE_MAX);
-  return (key) => cache.remember(key, () => format(key));
+  return (key) => cache.remember(key, format);
 }
 
 const asDate = (d: Date | string) => (d instanceof Date ? d : new Date(d));

@@ -11,8 +11,8 @@ import type { Express, Response } from 'express';
  * reads is a dynamic lookup V8 cannot optimise (half the time of a 50-row queue page), and an
  * include checks on disk that its file exists, then copies every local into a new object. Here
  * each template starts by declaring as variables the identifiers its own code could read
- * (`destructuredLocals`, taken from the template's source: a superset, since property names
- * count too, so a name it reads is never left out), and what it was not given is `undefined`,
+ * (`destructuredLocals`, taken from the template's source: a superset, since object keys count
+ * too, so a name it reads is never left out), and what it was not given is `undefined`,
  * as `typeof x !== 'undefined'` expects. An include is resolved by path alone: `/tickets/_time`
  * from the views folder, `_time` from the including template's folder.
  */
@@ -160,14 +160,22 @@ const RESERVED = new Set([
   'eval',
 ]);
 
-const SCRIPTLET = /<%[_=-]?([\s\S]*?)[_-]?%>/g;
-const IDENTIFIER = /[A-Za-z_$][\w$]*/g;
+/** A scriptlet's code; `<%#` comments are not code. */
+const SCRIPTLET = /<%(?!#)[_=-]?([\s\S]*?)[_-]?%>/g;
+/** Quoted text: the words of `t('tickets.fields.title')` are not variables. */
+const QUOTED = /'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g;
+/** An identifier that is not a property name (`row.title` reads `row` only). */
+const IDENTIFIER = /(?<![.\w$])[A-Za-z_$][\w$]*/g;
 
-/** Every identifier in a template's scriptlets that it may need as a variable. */
+/**
+ * Every identifier in a template's scriptlets that it may need as a variable. Each one is read
+ * from the locals as the template starts (a lookup through the page's and the include's
+ * locals): words of comments, quoted text and property names would be read for nothing.
+ */
 export function templateIdentifiers(source: string): string[] {
   const names = new Set<string>();
   for (const [, code] of source.matchAll(SCRIPTLET)) {
-    for (const id of code.match(IDENTIFIER) ?? []) names.add(id);
+    for (const id of code.replace(QUOTED, ' ').match(IDENTIFIER) ?? []) names.add(id);
   }
   return [...names].filter((n) => !RESERVED.has(n) && !(n in globalThis) && declarable(n)).sort();
 }

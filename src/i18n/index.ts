@@ -29,15 +29,20 @@ const PLAIN_CACHE_MAX = 5000;
 const fixed = Object.fromEntries(
   LOCALES.map((l) => {
     const t = i18n.getFixedT(l);
+    const full = t as unknown as (...args: unknown[]) => unknown;
     const plain = new BoundedMap<string, string>(PLAIN_CACHE_MAX);
-    const message = (key: string): string => plain.remember(key, () => String(t(key)));
-    const lookup = (key: unknown, ...rest: unknown[]): unknown => {
-      if (typeof key === 'string' && !rest.length) return message(key);
-      if (typeof key === 'string' && rest.length === 1) {
-        const text = interpolate(message(key), rest[0]);
+    const translate = (key: string): string => String(t(key));
+    const message = (key: string): string => plain.remember(key, translate);
+    // Named parameters rather than `...rest`, and no closure per call: a list page makes
+    // hundreds of these calls, and each array or closure made is work for the collector.
+    // i18next's `t` takes at most three arguments (key, default value, options).
+    const lookup = (key: unknown, options?: unknown, more?: unknown): unknown => {
+      if (typeof key === 'string' && more === undefined) {
+        if (options === undefined) return message(key);
+        const text = interpolate(message(key), options);
         if (text !== undefined) return text;
       }
-      return (t as unknown as (...args: unknown[]) => unknown)(key, ...rest);
+      return more === undefined ? full(key, options) : full(key, options, more);
     };
     return [l, Object.assign(lookup, { lng: l }) as unknown as TFunction];
   }),

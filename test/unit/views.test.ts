@@ -39,6 +39,14 @@ describe('views without `with`', () => {
     }
   });
 
+  it('does not declare the words of comments, quoted text or property names', () => {
+    const names = templateIdentifiers(
+      `<%# Shows the row's owner %><%= t('tickets.fields.title') %> <%= row.title %>
+       <% if (title) { %><%- "a \\"quoted\\" word" + label %><% } %>`,
+    );
+    expect(names).toEqual(['label', 'row', 't', 'title']);
+  });
+
   const engine = viewEngine(paths.views);
   const render = (file: string, data: Record<string, unknown>) =>
     new Promise<string>((resolve, reject) =>
