@@ -20,10 +20,10 @@ export function prepared(
   return db.raw(sql, bindings as Knex.RawBinding[]).options({ name: statementName(sql) });
 }
 
+const nameOf = (sql: string) =>
+  `guichet_${crypto.createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+
 /** The name of a prepared statement, made from its SQL: the same on every connection. */
 export function statementName(sql: string): string {
   return names.remember(sql, nameOf);
 }
-
-const nameOf = (sql: string) =>
-  `guichet_${crypto.createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
