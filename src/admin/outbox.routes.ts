@@ -5,6 +5,7 @@ import { NotFound } from '../http/errors';
 import { flash } from '../http/flash';
 import { requireRole, safeReturnTo } from '../http/guards';
 import { fieldErrors, fields } from '../http/validate';
+import { listUrl } from '../http/urls';
 import type { Logger } from '../logger';
 import { retryNotification } from '../notifications/delivery';
 import { createMailer, type Mailer } from '../notifications/mailer';
@@ -27,15 +28,8 @@ export interface OutboxRouteDeps {
   mailer?: Mailer;
 }
 
-function outboxUrl(query: OutboxQuery, over: Partial<OutboxQuery>): string {
-  const merged = { ...query, before: undefined, ...over };
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(merged)) {
-    if (v !== undefined && v !== '') params.set(k, String(v));
-  }
-  const s = params.toString();
-  return s ? `/admin/outbox?${s}` : '/admin/outbox';
-}
+const outboxUrl = (query: OutboxQuery, over: Partial<OutboxQuery>): string =>
+  listUrl('/admin/outbox', { ...query, before: undefined, ...over });
 
 /** Back to the list or the email the button was on; never anywhere else. */
 function backTo(req: Request): string {

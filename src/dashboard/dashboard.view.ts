@@ -1,4 +1,5 @@
 import type { Locale } from '../config';
+import { listUrl } from '../http/urls';
 import type { TFunction } from '../i18n';
 import { OPEN_STATUSES, PRIORITIES } from '../tickets/workflow';
 import type { DayRange } from './calendar';
@@ -11,9 +12,7 @@ const OPEN = OPEN_STATUSES.join(',');
 
 /** The queue showing exactly the tickets a figure counts. */
 export function queueLink(params: Record<string, string | number>): string {
-  return `/tickets?${new URLSearchParams(
-    Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]),
-  ).toString()}`;
+  return listUrl('/tickets', params);
 }
 
 const rangeParams = (key: 'created' | 'resolved' | 'responded', r: DayRange) => ({

@@ -7,6 +7,7 @@ import { AppError, NotFound } from '../http/errors';
 import type { Outbox } from '../notifications/outbox';
 import { flash } from '../http/flash';
 import { requireRole, requireUser, STAFF_ROLES } from '../http/guards';
+import { listUrl } from '../http/urls';
 import { fieldErrors, fields } from '../http/validate';
 import { SharedCache } from '../shared-cache';
 import { csvSeparator, ticketCsvHeader, ticketCsvRow, writeCsv } from './csv';
@@ -79,19 +80,9 @@ const DATE_FILTERS = ['created', 'resolved', 'responded'] as const;
 
 const viewerOf = (req: Request): Viewer => ({ id: req.user!.id, role: req.user!.role });
 
-/** Query string of the queue with some filters replaced; used by tabs, sorts and paging. */
-function queueUrl(query: QueueQuery, over: Partial<Record<keyof QueueQuery, unknown>>): string {
-  const merged = { ...query, cursor: undefined, ...over } as Record<string, unknown>;
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(merged)) {
-    if (v === undefined || v === '' || v === null) continue;
-    if (Array.isArray(v)) {
-      if (v.length) params.set(k, v.join(','));
-    } else params.set(k, String(v));
-  }
-  const s = params.toString();
-  return s ? `/tickets?${s}` : '/tickets';
-}
+/** The queue's URL with some filters replaced; used by tabs, sorts and paging. */
+const queueUrl = (query: QueueQuery, over: Partial<Record<keyof QueueQuery, unknown>>): string =>
+  listUrl('/tickets', { ...query, cursor: undefined, ...over });
 
 /**
  * The queue's filters from the query string. Employees keep only the search: their list is
