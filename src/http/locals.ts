@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { BoundedMap } from '../bounded-map';
 import type { Config } from '../config';
 import { noon } from '../dashboard/calendar';
+import { escapeHtml } from './views';
 
 const RELATIVE_UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['year', 365 * 24 * 3600],
@@ -36,9 +37,15 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
       timeZone: config.timeZone,
     });
     const relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+    // Shown to the minute: one string per minute.
+    const toMinute = remembered((minute: number) => dateTime.format(minute * 60_000));
     return {
-      // Shown to the minute: one string per minute.
-      dateTime: remembered((minute: number) => dateTime.format(minute * 60_000)),
+      dateTime: toMinute,
+      // What a moment's <time> element opens with: its instant, and its date as a tooltip.
+      timeOpening: remembered(
+        (ms: number) =>
+          `<time datetime="${isoDate(ms)}" title="${escapeHtml(toMinute(Math.floor(ms / 60_000)))}">`,
+      ),
       // One cache per unit, of the few amounts each is shown with.
       relative: Object.fromEntries(
         RELATIVE_UNITS.map(([unit]) => [unit, remembered((n: number) => relative.format(n, unit))]),
@@ -48,23 +55,35 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
   };
   const byLang = { 'fr-FR': formatters('fr-FR'), 'en-GB': formatters('en-GB') };
   return (req: Request, res: Response, next: NextFunction): void => {
-    const { dateTime, relative, day } = byLang[req.locale === 'fr' ? 'fr-FR' : 'en-GB'];
+    const { dateTime, timeOpening, relative, day } = byLang[req.locale === 'fr' ? 'fr-FR' : 'en-GB'];
     res.locals.currentUser = req.user ?? null;
     res.locals.currentPath = req.originalUrl;
-    res.locals.formatDateTime = (d: Date | string | null) =>
-      d ? dateTime(Math.floor(asDate(d).getTime() / 60_000)) : '';
+    const exactly = (ms: number) => dateTime(Math.floor(ms / 60_000));
+    res.locals.formatDateTime = (d: Date | string | null) => (d ? exactly(asDate(d).getTime()) : '');
     // Every date of a page is relative to the same moment, read once.
     let now: number | undefined;
-    res.locals.formatRelative = (d: Date | string | null) => {
-      if (!d) return '';
+    const fromNow = (ms: number) => {
       now ??= clock().getTime();
-      const seconds = (asDate(d).getTime() - now) / 1000;
+      const seconds = (ms - now) / 1000;
       for (const [unit, size] of RELATIVE_UNITS) {
         if (Math.abs(seconds) >= size || unit === 'second') {
           return relative[unit](Math.round(seconds / size));
         }
       }
       return '';
+    };
+    res.locals.formatRelative = (d: Date | string | null) => (d ? fromNow(asDate(d).getTime()) : '');
+    /**
+     * A moment as HTML: a <time> element showing how long ago it was, the exact date as its
+     * tooltip, and with `exact` that date shown as well. The one markup of every page's dates.
+     */
+    res.locals.timeTag = (d: Date | string | null, exact = false) => {
+      if (!d) return '';
+      const ms = asDate(d).getTime();
+      const shown = escapeHtml(fromNow(ms));
+      return exact
+        ? `${timeOpening(ms)}${shown}<span class="time-exact"> · ${escapeHtml(exactly(ms))}</span></time>`
+        : `${timeOpening(ms)}${shown}</time>`;
     };
     // A calendar day (YYYY-MM-DD), the same in every time zone.
     res.locals.formatDay = (d: string) => day.format(noon(d));

@@ -172,6 +172,23 @@ describe('date helpers', () => {
     expect(helpers('en').formatRelative('2026-11-17T10:00:00Z')).toBe('yesterday');
     expect(helpers('en').formatDateTime('2026-11-18T09:00:00Z')).toBe('18 Nov 2026, 10:00');
   });
+
+  it('writes a moment as one <time> element: relative, exact as a tooltip, or shown as well', () => {
+    const en = helpers('en') as unknown as Record<string, (d: unknown, exact?: boolean) => string>;
+    const at = '2026-11-17T09:59:00.250Z';
+    const opening = '<time datetime="2026-11-17T09:59:00.250Z" title="17 Nov 2026, 10:59">';
+    expect(en.timeTag(at)).toBe(`${opening}yesterday</time>`);
+    expect(en.timeTag(new Date(at))).toBe(`${opening}yesterday</time>`);
+    expect(en.timeTag(at, true)).toBe(
+      `${opening}yesterday<span class="time-exact"> · 17 Nov 2026, 10:59</span></time>`,
+    );
+    expect(en.timeTag(null)).toBe('');
+    // The markup the templates wrote before, helper by helper.
+    expect(en.timeTag(at)).toBe(
+      `<time datetime="${en.isoDate(at)}" title="${en.formatDateTime(at)}">${en.formatRelative(at)}</time>`,
+    );
+    expect(helpers('fr').timeTag(at)).toContain('>hier</time>');
+  });
 });
 
 describe('pages sent as UTF-8 bytes', () => {
