@@ -63,16 +63,8 @@ export interface QueueRow {
   snippet: Piece[] | null;
 }
 
-interface ListRow {
-  id: number;
-  title: string;
-  status: Status;
-  priority: Priority;
-  category_name: string | null;
-  requester_name: string;
-  assignee_name: string | null;
-  created_at: Date;
-  last_activity_at: Date;
+/** A list row as read: what the views show, and the extra columns its query asked for. */
+interface ListRow extends QueueRow {
   /** Read for a search's excerpt (excerpts). */
   description?: string;
 }
@@ -95,7 +87,8 @@ const LIST_FIELDS = [
  * A query selecting LIST_COLUMNS, then `extra` columns, read as one JSON document: an array of
  * one array per row, in the query's order (an aggregate over a sorted subquery keeps its order
  * when the outer query does nothing else: PostgreSQL's manual, "Aggregate Expressions").
- * `rows` reads the document back into list rows, the extra columns by name.
+ * `rows` reads the document back into list rows, as the views show them (no second copy of each
+ * row for the page), the extra columns by name.
  *
  * The server's main thread is what limits its throughput, and PostgreSQL has a core to spare:
  * for a page of 51 rows, pg would decode some 500 fields one by one and parse 100 timestamps.
@@ -114,11 +107,13 @@ function listDocument<T extends ListRow = ListRow>(sql: string, extra: readonly 
           title: a[1],
           status: a[2],
           priority: a[3],
-          category_name: a[4],
-          requester_name: a[5],
-          assignee_name: a[6],
-          created_at: new Date(a[7] as number),
-          last_activity_at: new Date(a[8] as number),
+          categoryName: a[4],
+          requesterName: a[5],
+          assigneeName: a[6],
+          createdAt: new Date(a[7] as number),
+          lastActivityAt: new Date(a[8] as number),
+          titlePieces: null,
+          snippet: null,
         };
         for (let i = 0; i < extra.length; i++) row[extra[i]] = a[9 + i];
         return row as unknown as T;
@@ -140,18 +135,19 @@ async function rowsInOrder(db: Db, ids: number[], withDescription: boolean): Pro
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
-const toQueueRow = (r: ListRow, excerpt?: Excerpt): QueueRow => ({
+/** A search's row: what the views show, its words marked in the title and an excerpt. */
+const withExcerpt = (r: ListRow, excerpt: Excerpt): QueueRow => ({
   id: r.id,
   title: r.title,
   status: r.status,
   priority: r.priority,
-  categoryName: r.category_name,
-  requesterName: r.requester_name,
-  assigneeName: r.assignee_name,
-  createdAt: r.created_at,
-  lastActivityAt: r.last_activity_at,
-  titlePieces: excerpt?.titlePieces ?? null,
-  snippet: excerpt?.snippet ?? null,
+  categoryName: r.categoryName,
+  requesterName: r.requesterName,
+  assigneeName: r.assigneeName,
+  createdAt: r.createdAt,
+  lastActivityAt: r.lastActivityAt,
+  titlePieces: excerpt.titlePieces,
+  snippet: excerpt.snippet,
 });
 
 export interface QueuePage {
@@ -659,9 +655,9 @@ function pageQuery(
 
 /** The list rows of a page, with their excerpts when it is a search's. */
 async function queueRows(db: Db, f: QueueFilter, rows: ListRow[]): Promise<QueueRow[]> {
-  if (!f.q || !f.tsquery) return rows.map((r) => toQueueRow(r));
+  if (!f.q || !f.tsquery) return rows;
   const found = await excerpts(db, rows, f.tsquery);
-  return rows.map((r, i) => toQueueRow(r, found[i]));
+  return rows.map((r, i) => withExcerpt(r, found[i]));
 }
 
 /** One page of tickets, keyset-paged so that page 1,000 costs what page 1 costs. */
