@@ -55,11 +55,13 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
   };
   const byLang = { 'fr-FR': formatters('fr-FR'), 'en-GB': formatters('en-GB') };
   return (req: Request, res: Response, next: NextFunction): void => {
-    const { dateTime, timeOpening, relative, day } = byLang[req.locale === 'fr' ? 'fr-FR' : 'en-GB'];
+    const { dateTime, timeOpening, relative, day } =
+      byLang[req.locale === 'fr' ? 'fr-FR' : 'en-GB'];
     res.locals.currentUser = req.user ?? null;
     res.locals.currentPath = req.originalUrl;
     const exactly = (ms: number) => dateTime(Math.floor(ms / 60_000));
-    res.locals.formatDateTime = (d: Date | string | null) => (d ? exactly(asDate(d).getTime()) : '');
+    res.locals.formatDateTime = (d: Date | string | null) =>
+      d ? exactly(asDate(d).getTime()) : '';
     // Every date of a page is relative to the same moment, read once.
     let now: number | undefined;
     const fromNow = (ms: number) => {
@@ -72,7 +74,8 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
       }
       return '';
     };
-    res.locals.formatRelative = (d: Date | string | null) => (d ? fromNow(asDate(d).getTime()) : '');
+    res.locals.formatRelative = (d: Date | string | null) =>
+      d ? fromNow(asDate(d).getTime()) : '';
     /**
      * A moment as HTML: a <time> element showing how long ago it was, the exact date as its
      * tooltip, and with `exact` that date shown as well. The one markup of every page's dates.
