@@ -653,7 +653,11 @@ function pageQuery(
   return filters.length ? db.raw(sql, bindings) : prepared(db, sql, bindings);
 }
 
-/** The list rows of a page, with their excerpts when it is a search's. */
+/**
+ * The list rows of a page, with their excerpts when it is a search's. Without a search the rows
+ * go to the view as read: besides what it shows they carry only the order's keys (k0, k1), since
+ * a description is read for a search's excerpts alone.
+ */
 async function queueRows(db: Db, f: QueueFilter, rows: ListRow[]): Promise<QueueRow[]> {
   if (!f.q || !f.tsquery) return rows;
   const found = await excerpts(db, rows, f.tsquery);
