@@ -15,7 +15,7 @@ export interface Attachment {
   createdAt: Date;
 }
 
-interface AttachmentRow {
+export interface AttachmentRow {
   id: number;
   ticket_id: number;
   event_id: number | null;
@@ -25,10 +25,11 @@ interface AttachmentRow {
   content_type: string;
   size_bytes: number;
   sha256: string;
-  created_at: Date;
+  /** A Date from a row, milliseconds from a JSON document (findTicketPage). */
+  created_at: Date | number;
 }
 
-const toAttachment = (r: AttachmentRow): Attachment => ({
+export const toAttachment = (r: AttachmentRow): Attachment => ({
   id: r.id,
   ticketId: r.ticket_id,
   eventId: r.event_id,
@@ -38,7 +39,7 @@ const toAttachment = (r: AttachmentRow): Attachment => ({
   contentType: r.content_type,
   sizeBytes: r.size_bytes,
   sha256: r.sha256,
-  createdAt: r.created_at,
+  createdAt: new Date(r.created_at),
 });
 
 export interface NewAttachment {

@@ -4,6 +4,7 @@ import {
   type QueueFilterOptions,
 } from '../categories/categories.repo';
 import { prepared } from '../db/prepared';
+import { epochMs } from '../db/sql';
 import { SharedCache } from '../shared-cache';
 import { instants, type DayRange } from '../dashboard/calendar';
 import { excerpts, type Excerpt, type Piece } from './snippets';
@@ -72,9 +73,6 @@ interface ListRow extends QueueRow {
 /** The columns of a list row, on `tickets as t`. */
 const LIST_COLUMNS = `t.id, t.title, t.status, t.priority, ${NAME_COLUMNS},
   t.created_at, t.last_activity_at`;
-
-/** A timestamp as milliseconds since 1970, truncated (as pg's parser reads it). */
-const epochMs = (column: string) => `floor(extract(epoch from ${column}) * 1000)::int8`;
 
 /** LIST_COLUMNS as listDocument's elements, in the order its `rows` reads them. */
 const LIST_FIELDS = [

@@ -24,11 +24,14 @@ export interface TicketEvent {
   body: string | null;
   fromValue: string | null;
   toValue: string | null;
+  /** The names of the user or category that fromValue and toValue refer to, if any. */
+  fromName: string | null;
+  toName: string | null;
   ticketVersion: number;
   createdAt: Date;
 }
 
-interface EventRow {
+export interface EventRow {
   id: number;
   ticket_id: number;
   actor_id: number | null;
@@ -38,9 +41,44 @@ interface EventRow {
   body: string | null;
   from_value: string | null;
   to_value: string | null;
+  from_name: string | null;
+  to_name: string | null;
   ticket_version: number;
-  created_at: Date;
+  /** A Date from a row, milliseconds from a JSON document (ticketPage). */
+  created_at: Date | number;
 }
+
+/** The name a from/to value refers to: a user for an assignment, a category for its change. */
+const nameOf = (value: string) => `case e.type
+    when 'ticket.assigned' then (select u.name from users u where u.id = ${value}::bigint)
+    when 'ticket.category_changed' then (select c.name from categories c where c.id = ${value}::bigint)
+  end`;
+
+/**
+ * An event's columns (EventRow) on `ticket_events as e`, `createdAt` the expression of its
+ * date: the column itself for rows, epochMs for a JSON document.
+ */
+export const eventColumns = (createdAt: string) =>
+  `e.id, e.ticket_id, e.actor_id, e.type, e.internal, e.body, e.from_value, e.to_value,
+   ${nameOf('e.from_value')} as from_name, ${nameOf('e.to_value')} as to_name,
+   e.ticket_version, ${createdAt} as created_at,
+   (select u.name from users u where u.id = e.actor_id) as actor_name`;
+
+export const toEvent = (r: EventRow): TicketEvent => ({
+  id: r.id,
+  ticketId: r.ticket_id,
+  actorId: r.actor_id,
+  actorName: r.actor_name,
+  type: r.type,
+  internal: r.internal,
+  body: r.body,
+  fromValue: r.from_value,
+  toValue: r.to_value,
+  fromName: r.from_name,
+  toName: r.to_name,
+  ticketVersion: r.ticket_version,
+  createdAt: new Date(r.created_at),
+});
 
 export interface NewEvent {
   ticketId: number;
@@ -77,12 +115,9 @@ export async function listEvents(
   ticketId: number,
   opts: { includeInternal: boolean; sinceVersion?: number },
 ): Promise<TicketEvent[]> {
-  // Plain SQL: read on every ticket page, where a query builder costs more than the query.
   const result = await prepared(
     db,
-    `select e.id, e.ticket_id, e.actor_id, e.type, e.internal, e.body, e.from_value,
-            e.to_value, e.ticket_version, e.created_at,
-            (select u.name from users u where u.id = e.actor_id) as actor_name
+    `select ${eventColumns('e.created_at')}
        from ticket_events e
       where e.ticket_id = ?${opts.includeInternal ? '' : ' and not e.internal'}${
         opts.sinceVersion === undefined ? '' : ' and e.ticket_version > ?'
@@ -90,20 +125,7 @@ export async function listEvents(
       order by e.id`,
     opts.sinceVersion === undefined ? [ticketId] : [ticketId, opts.sinceVersion],
   );
-  const rows = result.rows as EventRow[];
-  return rows.map((r) => ({
-    id: r.id,
-    ticketId: r.ticket_id,
-    actorId: r.actor_id,
-    actorName: r.actor_name,
-    type: r.type,
-    internal: r.internal,
-    body: r.body,
-    fromValue: r.from_value,
-    toValue: r.to_value,
-    ticketVersion: r.ticket_version,
-    createdAt: r.created_at,
-  }));
+  return (result.rows as EventRow[]).map(toEvent);
 }
 
 export async function isInternal(db: Db, eventId: number): Promise<boolean> {

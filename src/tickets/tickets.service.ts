@@ -82,53 +82,18 @@ export async function getTicket(db: Knex, viewer: Viewer, id: number): Promise<r
   return ticket;
 }
 
-export interface TicketPage {
-  ticket: repo.Ticket;
-  timeline: events.TicketEvent[];
-  attachments: attachments.Attachment[];
-  /** Names of the users and categories that the timeline's from/to values refer to. */
-  names: { users: Record<string, string>; categories: Record<string, string> };
-  /** For staff: the requester's other open tickets (empty for employees). */
-  others: Awaited<ReturnType<typeof repo.otherOpenTickets>>;
-}
+export type TicketPage = repo.TicketPageData;
 
-async function namesFor(db: Knex, timeline: events.TicketEvent[]): Promise<TicketPage['names']> {
-  const ids = (type: events.EventType) =>
-    timeline
-      .filter((e) => e.type === type)
-      .flatMap((e) => [e.fromValue, e.toValue])
-      .filter((v): v is string => v !== null)
-      .map(Number);
-  const userIds = ids('ticket.assigned');
-  const categoryIds = ids('ticket.category_changed');
-  // Most timelines name nobody: no query then (an empty IN list is still a round trip).
-  const [userRows, categoryRows] = await Promise.all([
-    userIds.length ? db('users').whereIn('id', userIds).select('id', 'name') : [],
-    categoryIds.length ? db('categories').whereIn('id', categoryIds).select('id', 'name') : [],
-  ]);
-  return {
-    users: Object.fromEntries(userRows.map((u) => [String(u.id), u.name])),
-    categories: Object.fromEntries(categoryRows.map((c) => [String(c.id), c.name])),
-  };
-}
-
+/** A ticket's page for a viewer who may see it (404 otherwise), in one query. */
 export async function getTicketPage(db: Knex, viewer: Viewer, id: number): Promise<TicketPage> {
-  const ticket = await getTicket(db, viewer, id);
-  const staff = isStaff(viewer);
-  const [timeline, files, others] = await Promise.all([
-    events.listEvents(db, id, { includeInternal: staff }),
-    attachments.listAttachments(db, id),
-    staff ? repo.otherOpenTickets(db, ticket.requesterId, id) : Promise.resolve([]),
-  ]);
-  const visibleEvents = new Set(timeline.map((e) => e.id));
-  return {
-    ticket,
-    timeline,
-    names: await namesFor(db, timeline),
-    // Files of an internal note stay internal.
-    attachments: files.filter((f) => f.eventId === null || visibleEvents.has(f.eventId)),
-    others,
-  };
+  const page = await repo.findTicketPage(db, id, isStaff(viewer));
+  if (!page || !canSee(viewer, page.ticket)) throw new NotFound('tickets.errors.not_found');
+  const visibleEvents = new Set(page.timeline.map((e) => e.id));
+  // Files of an internal note stay internal.
+  page.attachments = page.attachments.filter(
+    (f) => f.eventId === null || visibleEvents.has(f.eventId),
+  );
+  return page;
 }
 
 /**

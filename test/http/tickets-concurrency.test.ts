@@ -103,6 +103,38 @@ describe('no lost updates', () => {
     expect(again.status).toBe(302);
   });
 
+  test('when the assignee and category changed meanwhile, then the conflict page and the timeline name them', async () => {
+    const id = await newTicket();
+    const seen = await versionOf(a, id);
+    const [category] = await ctx
+      .db('categories')
+      .insert({ name: 'Postes de travail' })
+      .returning('id');
+    const token = await csrfFrom(b, `/tickets/${id}`);
+    await b
+      .post(`/tickets/${id}/fields`)
+      .type('form')
+      .send({ _csrf: token, version: seen, category_id: category.id, assignee_id: techA.id })
+      .expect(302);
+
+    const res = await postMultipart(
+      a,
+      `/tickets/${id}/replies`,
+      { version: seen, body: 'Je regarde.' },
+      [],
+      { from: `/tickets/${id}` },
+    );
+
+    expect(res.status).toBe(409);
+    const said = [
+      'Bruno Tech a changé la catégorie : aucune → Postes de travail',
+      'Bruno Tech a assigné le ticket à Alice Tech',
+    ];
+    for (const line of said) expect(res.text).toContain(line);
+    const page = await a.get(`/tickets/${id}`).expect(200);
+    for (const line of said) expect(page.text).toContain(line);
+  });
+
   test('when the requester answers a stale page, then the staff note made meanwhile stays hidden on the conflict page', async () => {
     const id = await newTicket();
     const seen = await versionOf(emp, id);

@@ -207,3 +207,40 @@ describe('the journey of a ticket, without email', () => {
     expect(row.resolved_at).toBeNull();
   });
 });
+
+describe("the requester's other open tickets", () => {
+  test('when a technician opens a ticket, then the side panel lists the requester’s other open tickets, latest activity first; the requester sees no panel', async () => {
+    const requester = await createUser(ctx.db, { name: 'Inès Roy' });
+    const agent = newAgent(ctx.app);
+    await loginAs(agent, requester);
+    const file = async (title: string) =>
+      idFrom(
+        (
+          await postMultipart(
+            agent,
+            '/tickets',
+            { title, description: 'Détails.', priority: 'normal' },
+            [],
+            { from: '/tickets/new' },
+          )
+        ).headers.location,
+      );
+    const shown = await file('Écran qui clignote');
+    const older = await file('Clavier sans accents');
+    const newer = await file('Badge refusé');
+    const done = await file('Mot de passe oublié');
+    await ctx.db('tickets').where({ id: done }).update({ status: 'resolved' });
+    await ctx
+      .db('tickets')
+      .where({ id: older })
+      .update({ last_activity_at: new Date(Date.now() - 3600_000) });
+
+    const page = await tech.get(`/tickets/${shown}`).expect(200);
+    const panel = page.text.slice(page.text.indexOf('Ses autres tickets ouverts'));
+    const links = [...panel.matchAll(/<li><a href="\/tickets\/(\d+)">/g)].map((m) => Number(m[1]));
+    expect(links).toEqual([newer, older]);
+
+    const own = await agent.get(`/tickets/${shown}`).expect(200);
+    expect(own.text).not.toContain('Ses autres tickets ouverts');
+  });
+});
