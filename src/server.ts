@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import path from 'node:path';
 import v8 from 'node:v8';
 import pg from 'pg';
@@ -13,6 +13,7 @@ import { migrateWorker, startWorker, type JobRunner } from './jobs/worker';
 import { createLogger, prettyAvailable, type Logger } from './logger';
 import { createMailer } from './notifications/mailer';
 import { createOutbox } from './notifications/outbox';
+import { expressServer } from './http/server';
 
 /** Development keeps one random secret per data directory, so sessions survive restarts. */
 function developmentSecret(config: Config): string {
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
   }
 
   const app = createApp({ config, db, sessionPool, logger, mailer, outbox });
-  server = http.createServer(app);
+  server = expressServer(app);
   server.keepAliveTimeout = 65000;
   server.on('error', async (err: NodeJS.ErrnoException) => {
     logger.fatal(
