@@ -7,13 +7,15 @@
  *                                                   the throw-away database on that server instead
  *   npm run bench -- --database-url postgres://…/guichet_bench
  *                                                   an already seeded database (`npm run seed:bench`), kept
- *   options: --duration S (per measurement, default 10), --users 10,50, --only queue,search,
- *            --out FILE (default bench-results.json)
+ *   options: --duration S (per measurement, default 10), --warmup S (per page, default 10; 0: a few
+ *            requests only), --users 10,50, --only queue,search, --out FILE (default bench-results.json)
  *
  * Starts the real server (dist/src/server.js, production mode, BENCHMARK_FLOOR=true) as a child
  * process on loopback, with its email going to an SMTP sink, logs in distinct sessions (staff for
  * the pages, employees to file tickets), then drives each page with autocannon at each number of
- * concurrent users. Every page is compared with the floor (/bench/floor: the session lookup and a
+ * concurrent users, after driving it the same way for a while unmeasured (V8 needs 10 to 15 s of
+ * load to optimise a page's code: the queue's first seconds run at 60 to 80 % of the throughput
+ * it keeps afterwards, and a server runs for days). Every page is compared with the floor (/bench/floor: the session lookup and a
  * tiny template), measured again for a few seconds just before each page: the machine's speed
  * drifts over a run, and a share compares two figures taken at the same speed. Prints a table
  * and writes the same figures as JSON. The client runs on the same machine as the server and
@@ -44,7 +46,7 @@ const SEED_JS = path.join(ROOT, 'dist', 'src', 'db', 'seed-cli.js');
 // ---------------------------------------------------------------------------------------------
 
 const USAGE = `Usage: npm run bench -- [--tickets N] [--server URL | --database-url URL] [--duration S]
-                          [--users 10,50] [--only name,…] [--out FILE]`;
+                          [--warmup S] [--users 10,50] [--only name,…] [--out FILE]`;
 
 function parseArgs(argv: string[]) {
   const opts = {
@@ -52,6 +54,7 @@ function parseArgs(argv: string[]) {
     server: undefined as string | undefined,
     databaseUrl: undefined as string | undefined,
     duration: 10,
+    warmup: 10,
     users: [10, 50],
     only: [] as string[],
     out: path.join(ROOT, 'bench-results.json'),
@@ -67,6 +70,7 @@ function parseArgs(argv: string[]) {
     else if (arg === '--server') opts.server = value();
     else if (arg === '--database-url') opts.databaseUrl = value();
     else if (arg === '--duration') opts.duration = positive(value(), arg);
+    else if (arg === '--warmup') opts.warmup = positive(value(), arg, 0);
     else if (arg === '--users')
       opts.users = value()
         .split(',')
@@ -81,8 +85,8 @@ function parseArgs(argv: string[]) {
   return opts;
 }
 
-function positive(v: string, name: string): number {
-  if (!/^\d+$/.test(v) || Number(v) < 1) fail(`${name}: use a whole number above 0`);
+function positive(v: string, name: string, least = 1): number {
+  if (!/^\d+$/.test(v) || Number(v) < least) fail(`${name}: use a whole number from ${least}`);
   return Number(v);
 }
 
@@ -723,9 +727,16 @@ async function main(): Promise<void> {
       opts.only.some((o) => s.group === o || s.name.includes(o));
     const drains: { after: string; ms: number; left: number }[] = [];
     for (const name of names) {
+      let warm = false;
       for (const users of opts.users) {
         const s = scenarios(fx, users).find((x) => x.name === name)!;
         if (!selected(s)) continue;
+        // Pages are measured warm, as a server that has been running serves them; writes are
+        // not (they would fill the outbox and the database before their own measurement).
+        if (!warm && !s.writes && opts.warmup) {
+          await measure(server.base, s, users, opts.warmup, pid);
+          warm = true;
+        }
         // The floor again, just before the page: the page's share of it compares the two at
         // the machine's speed of that moment.
         const floorNearby =
@@ -774,6 +785,7 @@ async function main(): Promise<void> {
       loadAverageBefore: loadBefore.map((l) => Math.round(l * 100) / 100),
       loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
       durationPerMeasurementS: opts.duration,
+      warmupSecondsPerPage: opts.warmup,
       floorSecondsBeforeEachPage: floorSeconds,
       client: 'autocannon on the same machine, loopback, keep-alive, no pipelining',
       emailsReceivedBySink: smtp.received(),
