@@ -11,13 +11,12 @@ export function csrfProtection() {
   return (req: Request, res: Response, next: NextFunction) =>
     protect(req, res, (err?: unknown) => {
       if (err) return next(err);
-      // Lazily created: pages without a form do not need a token.
-      let token: string | undefined;
-      Object.defineProperty(res.locals, 'csrfToken', {
-        get: () => (token ??= req.csrfToken()),
-        enumerable: true,
-        configurable: true,
-      });
+      // Made for every request, as a plain value: a token costs about 1 µs. A getter defined
+      // on each response's locals, to make it only for pages with a form, saved nothing (the
+      // copy of the locals Express makes for every page reads it) and cost V8 more than the
+      // token: server CPU per queue page 890 → 834 µs at 10 users, 989 → 948 at 50 without it
+      // (alternated runs, 6 of 6 pairs faster).
+      res.locals.csrfToken = req.csrfToken();
       next();
     });
 }
