@@ -7,19 +7,20 @@
  *                                                   the throw-away database on that server instead
  *   npm run bench -- --database-url postgres://…/guichet_bench
  *                                                   an already seeded database (`npm run seed:bench`), kept
- *   options: --duration S (per measurement, default 10), --warmup S (per page, default 10; 0: a few
- *            requests only), --users 10,50, --only queue,search, --out FILE (default bench-results.json)
+ *   options: --duration S (per measurement, default 10), --warmup S (per page, default 10;
+ *            0: a few requests only), --users 10,50, --only queue,search,
+ *            --out FILE (default bench-results.json)
  *
  * Starts the real server (dist/src/server.js, production mode, BENCHMARK_FLOOR=true) as a child
  * process on loopback, with its email going to an SMTP sink, logs in distinct sessions (staff for
  * the pages, employees to file tickets), then drives each page with autocannon at each number of
  * concurrent users, after driving it the same way for a while unmeasured (V8 needs 10 to 15 s of
  * load to optimise a page's code: the queue's first seconds run at 60 to 80 % of the throughput
- * it keeps afterwards, and a server runs for days). Every page is compared with the floor (/bench/floor: the session lookup and a
- * tiny template), measured again for a few seconds just before each page: the machine's speed
- * drifts over a run, and a share compares two figures taken at the same speed. Prints a table
- * and writes the same figures as JSON. The client runs on the same machine as the server and
- * the database: on a small machine they share its cores.
+ * it keeps afterwards, and a server runs for days). Every page is compared with the floor
+ * (/bench/floor: the session lookup and a tiny template), measured again for a few seconds just
+ * before each page: the machine's speed drifts over a run, and a share compares two figures
+ * taken at the same speed. Prints a table and writes the same figures as JSON. The client runs
+ * on the same machine as the server and the database: on a small machine they share its cores.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -66,15 +67,15 @@ function parseArgs(argv: string[]) {
       return v;
     };
     const arg = argv[i];
-    if (arg === '--tickets') opts.tickets = positive(value(), arg);
+    if (arg === '--tickets') opts.tickets = wholeNumber(value(), arg);
     else if (arg === '--server') opts.server = value();
     else if (arg === '--database-url') opts.databaseUrl = value();
-    else if (arg === '--duration') opts.duration = positive(value(), arg);
-    else if (arg === '--warmup') opts.warmup = positive(value(), arg, 0);
+    else if (arg === '--duration') opts.duration = wholeNumber(value(), arg);
+    else if (arg === '--warmup') opts.warmup = wholeNumber(value(), arg, 0);
     else if (arg === '--users')
       opts.users = value()
         .split(',')
-        .map((u) => positive(u, arg));
+        .map((u) => wholeNumber(u, arg));
     else if (arg === '--only') opts.only = value().split(',');
     else if (arg === '--out') opts.out = path.resolve(value());
     else if (arg === '--help' || arg === '-h') {
@@ -85,7 +86,7 @@ function parseArgs(argv: string[]) {
   return opts;
 }
 
-function positive(v: string, name: string, least = 1): number {
+function wholeNumber(v: string, name: string, least = 1): number {
   if (!/^\d+$/.test(v) || Number(v) < least) fail(`${name}: use a whole number from ${least}`);
   return Number(v);
 }

@@ -9,10 +9,10 @@ import type { Express, Response } from 'express';
  *
  * By default EJS runs a template inside `with (locals) { … }`, where each name the template
  * reads is a dynamic lookup V8 cannot optimise (half the time of a 50-row queue page), and an
- * include checks on disk that its file exists. Here
- * each template starts by declaring as variables the identifiers its own code could read
- * (`destructuredLocals`, taken from the template's source: a superset, since object keys count
- * too, so a name it reads is never left out), and what it was not given is `undefined`,
+ * include checks on disk that its file exists. Here each template starts by declaring as
+ * variables the identifiers its own code could read (`destructuredLocals`, taken from the
+ * template's source: a superset, since object keys count too, so a name it reads is never left
+ * out), and what it was not given is `undefined`,
  * as `typeof x !== 'undefined'` expects. An include is resolved by path alone: `/tickets/_badges`
  * from the views folder, `_badges` from the including template's folder.
  */
