@@ -12,9 +12,9 @@ import type { Express, Response } from 'express';
  * include checks on disk that its file exists. Here each template starts by declaring as
  * variables the identifiers its own code could read (`destructuredLocals`, taken from the
  * template's source: a superset, since object keys count too, so a name it reads is never left
- * out), and what it was not given is `undefined`,
- * as `typeof x !== 'undefined'` expects. An include is resolved by path alone: `/tickets/_badges`
- * from the views folder, `_badges` from the including template's folder.
+ * out), and what it was not given is `undefined`, as `typeof x !== 'undefined'` expects. An
+ * include is resolved by path alone: `/tickets/_badges` from the views folder, `_badges` from
+ * the including template's folder.
  */
 export function viewEngine(viewsDir: string) {
   const render = templates(viewsDir);
