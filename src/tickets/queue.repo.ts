@@ -8,7 +8,8 @@ import { epochMs } from '../db/sql';
 import { SharedCache } from '../shared-cache';
 import { instants, type DayRange } from '../dashboard/calendar';
 import { excerpts, type Excerpt, type Piece } from './snippets';
-import { joinNames, NAME_COLUMNS } from './tickets.repo';
+import { NAMES_VERSION_SQL, namesOf } from './names.repo';
+import { joinNames } from './tickets.repo';
 import { STATUSES, type Priority, type Status } from './workflow';
 
 type Db = Knex | Knex.Transaction;
@@ -70,23 +71,31 @@ interface ListRow extends QueueRow {
   description?: string;
 }
 
-/** The columns of a list row, on `tickets as t`. */
-const LIST_COLUMNS = `t.id, t.title, t.status, t.priority, ${NAME_COLUMNS},
-  t.created_at, t.last_activity_at`;
+/**
+ * The columns of a list row, on `tickets as t`: the ids of its names, which come from
+ * names.repo.ts (namesOf) rather than from a lookup per row and name.
+ */
+const LIST_COLUMNS = `t.id, t.title, t.status, t.priority, t.category_id, t.requester_id,
+  t.assignee_id, t.created_at, t.last_activity_at`;
 
 /** LIST_COLUMNS as listDocument's elements, in the order its `rows` reads them. */
 const LIST_FIELDS = [
-  'p.id, p.title, p.status, p.priority, p.category_name, p.requester_name, p.assignee_name',
+  'p.id, p.title, p.status, p.priority, p.category_id, p.requester_id, p.assignee_id',
   epochMs('p.created_at'),
   epochMs('p.last_activity_at'),
 ].join(', ');
 
+interface ListDocument {
+  rows: unknown[][];
+  names_version: string;
+}
+
 /**
  * A query selecting LIST_COLUMNS, then `extra` columns, read as one JSON document: an array of
  * one array per row, in the query's order (an aggregate over a sorted subquery keeps its order
- * when the outer query does nothing else: PostgreSQL's manual, "Aggregate Expressions").
- * `rows` reads the document back into list rows, as the views show them (no second copy of each
- * row for the page), the extra columns by name.
+ * when the outer query does nothing else: PostgreSQL's manual, "Aggregate Expressions"), and
+ * the names version its names are read under. `rows` reads the document back into list rows,
+ * as the views show them (no second copy of each row for the page), the extra columns by name.
  *
  * The server's main thread is what limits its throughput, and PostgreSQL has a core to spare:
  * for a page of 51 rows, pg would decode some 500 fields one by one and parse 100 timestamps.
@@ -96,18 +105,27 @@ const LIST_FIELDS = [
 function listDocument<T extends ListRow = ListRow>(sql: string, extra: readonly string[] = []) {
   const fields = [LIST_FIELDS, ...extra.map((c) => `p.${c}`)].join(', ');
   return {
-    sql: `select coalesce(json_agg(json_build_array(${fields})), '[]') as rows
+    sql: `select coalesce(json_agg(json_build_array(${fields})), '[]') as rows,
+      ${NAMES_VERSION_SQL} as names_version
       from (${sql}) p`,
-    rows: (result: { rows: { rows: unknown[][] }[] }): T[] =>
-      result.rows[0].rows.map((a) => {
+    rows: async (db: Db, result: { rows: ListDocument[] }): Promise<T[]> => {
+      const doc = result.rows[0];
+      const users: (number | null)[] = [];
+      const categories: (number | null)[] = [];
+      for (const a of doc.rows) {
+        users.push(a[5] as number, a[6] as number | null);
+        categories.push(a[4] as number | null);
+      }
+      const names = await namesOf(db, doc.names_version, users, categories);
+      return doc.rows.map((a) => {
         const row: Record<string, unknown> = {
           id: a[0],
           title: a[1],
           status: a[2],
           priority: a[3],
-          categoryName: a[4],
-          requesterName: a[5],
-          assigneeName: a[6],
+          categoryName: names.category(a[4] as number | null),
+          requesterName: names.user(a[5] as number),
+          assigneeName: a[6] === null ? null : names.user(a[6] as number),
           createdAt: new Date(a[7] as number),
           lastActivityAt: new Date(a[8] as number),
           titlePieces: null,
@@ -115,7 +133,8 @@ function listDocument<T extends ListRow = ListRow>(sql: string, extra: readonly 
         };
         for (let i = 0; i < extra.length; i++) row[extra[i]] = a[9 + i];
         return row as unknown as T;
-      }),
+      });
+    },
   };
 }
 
@@ -129,7 +148,9 @@ async function rowsInOrder(db: Db, ids: number[], withDescription: boolean): Pro
        from tickets t where t.id = any(?::bigint[])`,
     withDescription ? ['description'] : [],
   );
-  const byId = new Map(doc.rows(await prepared(db, doc.sql, [ids])).map((r) => [r.id, r]));
+  const byId = new Map(
+    (await doc.rows(db, await prepared(db, doc.sql, [ids]))).map((r) => [r.id, r]),
+  );
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
@@ -602,7 +623,7 @@ async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<Li
        ) w join tickets t on t.id = w.id order by w.rank desc, w.id desc`,
       WITH_DESCRIPTION,
     );
-    return doc.rows(await prepared(db, doc.sql, [f.tsquery ?? '', f.includeNotes, windowSize]));
+    return doc.rows(db, await prepared(db, doc.sql, [f.tsquery ?? '', f.includeNotes, windowSize]));
   }
   if (await frequentSearch(db, f)) {
     const recent = recentMatches(f, ORDERS.activity, null, windowSize);
@@ -613,7 +634,8 @@ async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<Li
        ) w join tickets t on t.id = w.id order by w.rank desc, w.id desc`,
       [...WITH_DESCRIPTION, 'matches'],
     );
-    const rows = doc.rows(
+    const rows = await doc.rows(
+      db,
       await pageQuery(db, filterConditions({ ...f, q: undefined }), doc.sql, [
         ...rank.bindings,
         ...recent.bindings,
@@ -629,7 +651,7 @@ async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<Li
       where t.id = any(?::bigint[]) ${page}`,
     WITH_DESCRIPTION,
   );
-  return doc.rows(await db.raw(doc.sql, [...rank.bindings, window.map((w) => w.id)]));
+  return doc.rows(db, await db.raw(doc.sql, [...rank.bindings, window.map((w) => w.id)]));
 }
 
 /**
@@ -694,7 +716,8 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
         order by ${order.orderBy} limit ${PAGE_SIZE + 1}`,
       order.keys.map((_, i) => `k${i}`),
     );
-    const rows = doc.rows(
+    const rows = await doc.rows(
+      db,
       await pageQuery(db, filters, doc.sql, where.bindings as Knex.RawBinding[]),
     );
     const last = rows[PAGE_SIZE - 1];

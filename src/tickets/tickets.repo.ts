@@ -79,7 +79,8 @@ const toTicket = (r: TicketRow): Ticket => ({
 
 /**
  * Joins the names a ticket is shown with: category `c`, requester `r`, assignee `a`. For reads
- * of many tickets at once (the CSV export's batches); pages use NAME_COLUMNS.
+ * of many tickets at once (the CSV export's batches); a ticket's page uses NAME_COLUMNS, lists
+ * of tickets names.repo.ts.
  */
 export function joinNames(q: Knex.QueryBuilder): Knex.QueryBuilder {
   return q
@@ -91,10 +92,10 @@ export function joinNames(q: Knex.QueryBuilder): Knex.QueryBuilder {
 /**
  * The names a ticket is shown with (`category_name`, `requester_name`, `assignee_name`) on
  * `tickets as t`, from scalar subqueries rather than joins: the planner weighs three joins'
- * orders on every query (a quarter to half a millisecond each time), and a page's lookups by
- * key cost it next to nothing.
+ * orders on every query (a quarter to half a millisecond each time), and one ticket's lookups
+ * by key cost it next to nothing.
  */
-export const NAME_COLUMNS = `
+const NAME_COLUMNS = `
   (select c.name from categories c where c.id = t.category_id) as category_name,
   (select r.name from users r where r.id = t.requester_id) as requester_name,
   (select a.name from users a where a.id = t.assignee_id) as assignee_name`;

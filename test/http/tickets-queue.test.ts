@@ -362,3 +362,60 @@ describe('list rows read as one document', () => {
     expect(row).toMatch(/<td data-label="[^"]+">—<\/td>/);
   });
 });
+
+describe('names in lists of tickets', () => {
+  test('when a requester, an assignee and a category are renamed or added behind the server’s back, then the next list shows the names as they are', async () => {
+    const own = await createTestContext();
+    try {
+      const assignee = await createUser(own.db, { role: 'technician', name: 'Ana Tech' });
+      const employee = await createUser(own.db, { name: 'Bob Employé' });
+      const [category] = await own.db('categories').insert({ name: 'Réseau' }).returning('id');
+      const ticket = (title: string, requesterId: number, at: Date) => ({
+        title,
+        description: 'd',
+        requester_id: requesterId,
+        created_by_id: requesterId,
+        assignee_id: assignee.id,
+        category_id: category.id,
+        created_at: at,
+        last_activity_at: at,
+        search_vector: own.db.raw(`guichet_tsv(?, 'A')`, [title]),
+      });
+      await own.db('tickets').insert(ticket('Wi-Fi', employee.id, new Date()));
+      const agent = newAgent(own.app);
+      await loginAs(agent, assignee);
+      const list = async () => {
+        const res = await agent.get('/tickets');
+        expect(res.status).toBe(200);
+        return res.text;
+      };
+      const assigneeCell = (name: string) => new RegExp(`data-label="[^"]+">${name}</td>`);
+
+      const before = await list();
+      expect(before).toContain('Bob Employé · Réseau');
+      expect(before).toMatch(assigneeCell('Ana Tech'));
+
+      // As another server process would: straight in the database.
+      await own.db('users').where({ id: employee.id }).update({ name: 'Robert Employé' });
+      await own.db('users').where({ id: assignee.id }).update({ name: 'Anaïs Tech' });
+      await own.db('categories').where({ id: category.id }).update({ name: 'Réseau & Wi-Fi' });
+      const later = await createUser(own.db, { name: 'Chloé Nouvelle' });
+      await own.db('tickets').insert(ticket('Imprimante', later.id, new Date(Date.now() + 1000)));
+
+      const after = await list();
+      expect(after).toContain('Robert Employé · Réseau &amp; Wi-Fi');
+      expect(after).toContain('Chloé Nouvelle · Réseau &amp; Wi-Fi');
+      expect(after).toMatch(assigneeCell('Anaïs Tech'));
+      expect(after).not.toContain('Bob Employé');
+      expect(after).not.toMatch(assigneeCell('Ana Tech'));
+
+      // A search's list reads its names the same way.
+      const found = await agent.get('/tickets?q=imprimante');
+      expect(found.status).toBe(200);
+      expect(found.text).toContain('Chloé Nouvelle · Réseau &amp; Wi-Fi');
+      expect(found.text).not.toContain('Bob Employé');
+    } finally {
+      await own.close();
+    }
+  });
+});
