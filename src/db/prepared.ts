@@ -10,7 +10,8 @@ const names = new BoundedMap<string, string>(1_000);
  * than reading the page of the queue). Only for SQL that names its columns (a `*` would break
  * once a migration adds one: "cached plan must not change result type") and whose best plan
  * cannot depend on the values bound, since the plan is kept whatever they are: a filter on a
- * skewed column (a technician with three tickets among a million) must not come here.
+ * skewed column (a technician with three tickets among a million) comes here only when an
+ * index answers it as well for any value (see the queue's pageQuery).
  */
 export function prepared(
   db: Knex | Knex.Transaction,

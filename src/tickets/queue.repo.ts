@@ -243,6 +243,8 @@ const tsQueries = new SharedCache<string, string>({ ttlMs: Infinity, max: 10_000
 interface Condition {
   sql: string;
   bindings: unknown[];
+  /** For `column = ?`: the column. */
+  equals?: string;
 }
 
 /** The full-text condition alone (on a query whose `t` has the two search vectors). */
@@ -274,9 +276,10 @@ function filterConditions(
     out.push(
       value === null
         ? { sql: `${column} is null`, bindings: [] }
-        : { sql: `${column} = ?`, bindings: [value] },
+        : { sql: `${column} = ?`, bindings: [value], equals: column },
     );
-  if (opts.withStatus && f.statuses.length && f.statuses.length < STATUSES.length) {
+  if (opts.withStatus && f.statuses.length === 1) is('t.status', f.statuses[0]);
+  else if (opts.withStatus && f.statuses.length && f.statuses.length < STATUSES.length) {
     out.push({
       sql: `t.status in (${f.statuses.map(() => '?').join(', ')})`,
       bindings: f.statuses,
@@ -329,6 +332,11 @@ interface Order {
   /** Keyset condition for "after this cursor", with ? for the keys then the id. */
   after: string;
   orderBy: string;
+  /**
+   * Columns with an index on (column, this order's columns): a page filtered by `column = ?`
+   * alone is read straight from that index, whatever the value.
+   */
+  indexedEquals: readonly string[];
 }
 
 const ORDERS: Record<Exclude<Sort, 'relevance'>, Order> = {
@@ -336,21 +344,25 @@ const ORDERS: Record<Exclude<Sort, 'relevance'>, Order> = {
     keys: ['t.last_activity_at::text'],
     after: '(t.last_activity_at, t.id) < (?::timestamptz, ?)',
     orderBy: 't.last_activity_at desc, t.id desc',
+    indexedEquals: ['t.status', 't.priority', 't.category_id', 't.assignee_id', 't.requester_id'],
   },
   created: {
     keys: ['t.created_at::text'],
     after: '(t.created_at, t.id) < (?::timestamptz, ?)',
     orderBy: 't.created_at desc, t.id desc',
+    indexedEquals: [],
   },
   oldest: {
     keys: ['t.created_at::text'],
     after: '(t.created_at, t.id) > (?::timestamptz, ?)',
     orderBy: 't.created_at asc, t.id asc',
+    indexedEquals: [],
   },
   priority: {
     keys: ['t.priority_rank::text', 't.created_at::text'],
     after: '(t.priority_rank, t.created_at, t.id) > (?::smallint, ?::timestamptz, ?)',
     orderBy: 't.priority_rank asc, t.created_at asc, t.id asc',
+    indexedEquals: [],
   },
 };
 
@@ -636,7 +648,7 @@ async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<Li
     );
     const rows = await doc.rows(
       db,
-      await pageQuery(db, filterConditions({ ...f, q: undefined }), doc.sql, [
+      await pageQuery(db, filterConditions({ ...f, q: undefined }), null, doc.sql, [
         ...rank.bindings,
         ...recent.bindings,
       ]),
@@ -661,16 +673,25 @@ async function relevancePage(db: Db, f: QueueFilter, offset: number): Promise<Li
 const sqlInt = (n: number): string => String(Math.max(0, Math.trunc(n) || 0));
 
 /**
- * A page's query, as a prepared statement when no filter binds a value its plan could depend
- * on (the unfiltered queue and search, the most common pages; see prepared()).
+ * A page's query, as a prepared statement when its plan cannot depend on the values its
+ * filters bind (see prepared()): when they bind none (the unfiltered queue and search, the
+ * unassigned and uncategorized queues), or when the one filter is an equality that an index
+ * made for the page's order answers (a status tab, a technician's or a category's tickets),
+ * for the most frequent value as for the rarest. Two filters or more are planned for their
+ * values: a kept plan could walk the index of a common value looking for a rare one.
  */
 function pageQuery(
   db: Db,
   filters: Condition[],
+  order: Order | null,
   sql: string,
   bindings: Knex.RawBinding[],
 ): Knex.Raw {
-  return filters.length ? db.raw(sql, bindings) : prepared(db, sql, bindings);
+  const bound = filters.filter((c) => c.bindings.length);
+  const keptPlanFits =
+    !bound.length ||
+    (filters.length === 1 && !!order && order.indexedEquals.includes(filters[0].equals ?? ''));
+  return keptPlanFits ? prepared(db, sql, bindings) : db.raw(sql, bindings);
 }
 
 /**
@@ -718,7 +739,7 @@ export async function listQueue(db: Db, filter: QueueFilter): Promise<QueuePage>
     );
     const rows = await doc.rows(
       db,
-      await pageQuery(db, filters, doc.sql, where.bindings as Knex.RawBinding[]),
+      await pageQuery(db, filters, order, doc.sql, where.bindings as Knex.RawBinding[]),
     );
     const last = rows[PAGE_SIZE - 1];
     return {

@@ -95,6 +95,45 @@ describe('queue paging', () => {
     expect(res.text).toMatch(new RegExp(`Nouveau <span class="count">${newCount!.n}</span>`));
   });
 
+  test('when one filter takes many values in turn, then each page lists exactly its tickets', async () => {
+    // Past PostgreSQL's first five executions of a prepared statement it may keep one plan for
+    // every value: a common and a rare value, each asked for again and again, must both stay right.
+    const rare = await createUser(ctx.db, { role: 'technician' });
+    const [only] = await ctx
+      .db('tickets')
+      .insert({
+        title: 'Seul ticket',
+        description: 'd',
+        requester_id: requester.id,
+        created_by_id: requester.id,
+        assignee_id: rare.id,
+        last_activity_at: new Date('2026-11-01T06:00:00Z'),
+      })
+      .returning('id');
+    const firstPage = async (where: Record<string, unknown>) =>
+      (
+        await ctx
+          .db('tickets')
+          .where(where)
+          .orderBy([
+            { column: 'last_activity_at', order: 'desc' },
+            { column: 'id', order: 'desc' },
+          ])
+          .limit(50)
+          .pluck('id')
+      ).map(String);
+    for (let round = 0; round < 8; round++) {
+      expect(await walk(`/tickets?assignee=${rare.id}`)).toEqual([String(only.id)]);
+      expect((await walk(`/tickets?assignee=${tech.id}`)).slice(0, 50)).toEqual(
+        await firstPage({ assignee_id: tech.id }),
+      );
+      const status = ['new', 'closed'][round % 2];
+      expect((await walk(`/tickets?status=${status}`)).slice(0, 50)).toEqual(
+        await firstPage({ status }),
+      );
+    }
+  });
+
   test('when the cursor or the filters are garbage, then the page still answers 200', async () => {
     const forged = (k: string[]) => Buffer.from(JSON.stringify({ k, id: 1 })).toString('base64url');
     for (const q of [
