@@ -12,17 +12,12 @@ export const NAMES_VERSION_SQL = '(select version::text from names_version)';
 /** Names kept past this many start over (they are read again as pages need them). */
 const NAMES_MAX = 50_000;
 
-/** A page's names: its users' and categories' by id ('' and null for an unknown id). */
-export interface PageNames {
-  user(id: number): string;
-  category(id: number | null): string | null;
-}
-
 /**
- * Names read under one version. Never emptied: past NAMES_MAX, or under a new version, the
- * process starts another, and a page being made keeps the one it started with.
+ * Names read under one version: users' and categories' by id ('' and null for an unknown id).
+ * Never emptied: past NAMES_MAX, or under a new version, the process starts another, and a page
+ * being made keeps the one it started with.
  */
-class KeptNames implements PageNames {
+export class KeptNames {
   readonly users = new Map<number, string>();
   readonly categories = new Map<number, string>();
   constructor(readonly version: string) {}
@@ -53,14 +48,16 @@ const NAMES_SQL = `select ${NAMES_VERSION_SQL} as version,
  * newer. Lists of tickets show three names a row; looked up by PostgreSQL, row by row, they
  * cost it about 0.2 ms a page of 50 (1.4 µs a lookup), as much as reading the page, and on a
  * server where PostgreSQL shares the cores with this process, that time is taken from it.
- * Kept here, they are read once per version, in one query for a page's missing ones.
+ * Kept here, they are read once per version, in one query for a page's missing ones. When a
+ * name changed between the page's query and that one, the page's names are all read again
+ * under the newer version.
  */
 export async function namesOf(
   db: Db,
   version: string,
   userIds: readonly (number | null)[],
   categoryIds: readonly (number | null)[],
-): Promise<PageNames> {
+): Promise<KeptNames> {
   if (kept.version !== version || kept.full) kept = new KeptNames(version);
   const known = kept;
   const missingUsers = missing(userIds, known.users);
@@ -70,21 +67,15 @@ export async function namesOf(
   const found = (
     await prepared(db, NAMES_SQL, [missingUsers, missingCategories] as Knex.RawBinding[])
   ).rows[0] as { version: string; users: [number, string][]; categories: [number, string][] };
-  // Renamed since: shown on this page, not kept under the version read before.
-  const page = found.version === known.version ? known : new KeptNames(found.version);
-  for (const [id, name] of found.users) page.users.set(id, name);
-  for (const [id, name] of found.categories) page.categories.set(id, name);
-  return {
-    user: (id) => page.users.get(id) ?? known.user(id),
-    category: (id) => (id === null ? null : (page.categories.get(id) ?? known.category(id))),
-  };
+  if (found.version !== known.version) return namesOf(db, found.version, userIds, categoryIds);
+  for (const [id, name] of found.users) known.users.set(id, name);
+  for (const [id, name] of found.categories) known.categories.set(id, name);
+  return known;
 }
 
 /** The ids whose names are not known, once each. */
 function missing(ids: readonly (number | null)[], known: Map<number, string>): number[] {
-  const unknown: number[] = [];
-  for (const id of ids) {
-    if (id !== null && !known.has(id) && !unknown.includes(id)) unknown.push(id);
-  }
-  return unknown;
+  const unknown = new Set<number>();
+  for (const id of ids) if (id !== null && !known.has(id)) unknown.add(id);
+  return [...unknown];
 }

@@ -687,10 +687,9 @@ function pageQuery(
   sql: string,
   bindings: Knex.RawBinding[],
 ): Knex.Raw {
-  const bound = filters.filter((c) => c.bindings.length);
   const keptPlanFits =
-    !bound.length ||
-    (filters.length === 1 && !!order && order.indexedEquals.includes(filters[0].equals ?? ''));
+    filters.every((c) => !c.bindings.length) ||
+    (filters.length === 1 && !!order?.indexedEquals.includes(filters[0].equals ?? ''));
   return keptPlanFits ? prepared(db, sql, bindings) : db.raw(sql, bindings);
 }
 
