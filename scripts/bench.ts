@@ -18,9 +18,10 @@
  * load to optimise a page's code: the queue's first seconds run at 60 to 80 % of the throughput
  * it keeps afterwards, and a server runs for days). Every page is compared with the floor
  * (/bench/floor: the session lookup and a tiny template), measured again for a few seconds just
- * before each page: the machine's speed drifts over a run, and a share compares two figures
- * taken at the same speed. Prints a table and writes the same figures as JSON. The client runs
- * on the same machine as the server and the database: on a small machine they share its cores.
+ * before and just after each page: the machine's speed drifts over a run, and a share compares
+ * two figures taken at the same speed. Prints a table and writes the same figures as JSON. The
+ * client runs on the same machine as the server and the database: on a small machine they share
+ * its cores.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -313,7 +314,7 @@ interface Fixtures {
 
 const FORM = 'application/x-www-form-urlencoded';
 
-/** Seconds of the floor measured again before each page (see Row.floorNearby). */
+/** Seconds of the floor measured again before and after each page (see Row.floorNearby). */
 const FLOOR_SECONDS = 5;
 
 const floorScenario = (fx: Fixtures, users: number): Scenario =>
@@ -448,11 +449,16 @@ interface Row {
   /** Responses with an unexpected status, by status ("0": connection errors and timeouts). */
   errorStatuses: Record<string, number>;
   /**
-   * The floor's throughput measured just before this page, at the same number of users (the
-   * machine's speed drifts over a run: a floor measured minutes earlier is not its neighbour).
+   * The floor's throughput around this page, at the same number of users: the mean of the floor
+   * measured just before it and just after it (floorBefore, floorAfter). The machine's speed
+   * drifts over a run, within a minute as well: a floor measured minutes earlier is not its
+   * neighbour, and one measured on one side only takes the drift of the page's ten seconds as
+   * the page's own.
    */
   floorNearby: number | null;
-  /** That floor's errors: a floor that failed counts no share (the page's check is missed). */
+  floorBefore: number | null;
+  floorAfter: number | null;
+  /** Those floors' errors: a floor that failed counts no share (the page's check is missed). */
   floorNearbyErrors: number;
   ofFloor: number | null;
   maxRssMb: number;
@@ -519,6 +525,8 @@ async function measure(
     errors,
     errorStatuses,
     floorNearby: null,
+    floorBefore: null,
+    floorAfter: null,
     floorNearbyErrors: 0,
     ofFloor: null,
     maxRssMb: Math.round(maxRss),
@@ -596,8 +604,9 @@ function verdicts(rows: Row[], peakRssMb: number): { target: string; met: boolea
   }
   for (const r of rows.filter((x) => x.page === 'queue' && x.floorNearby !== null)) {
     const share = r.floorNearbyErrors
-      ? `the floor measured just before it had ${r.floorNearbyErrors} errors`
-      : `${(r.ofFloor! * 100).toFixed(1)} % of the floor's throughput (measured just before it)`;
+      ? `the floor measured around it had ${r.floorNearbyErrors} errors`
+      : `${(r.ofFloor! * 100).toFixed(1)} % of the floor's throughput (${r.floorBefore} req/s ` +
+        `just before it, ${r.floorAfter} just after)`;
     out.push({
       target: `queue at ${r.users} users: ${share} ≥ ${TARGETS.floorShare * 100} %`,
       met: !r.floorNearbyErrors && r.ofFloor! >= TARGETS.floorShare,
@@ -738,34 +747,40 @@ async function main(): Promise<void> {
           await measure(server.base, s, users, opts.warmup, pid);
           warm = true;
         }
-        // The floor again, just before the page: the page's share of it compares the two at
-        // the machine's speed of that moment.
-        const floorNearby =
-          s.group === 'floor'
-            ? null
-            : await measure(server.base, floorScenario(fx, users), users, floorSeconds, pid);
+        // The floor again, just before and just after the page: the page's share of it
+        // compares the two at the machine's speed of that moment.
+        const floor = () =>
+          measure(server.base, floorScenario(fx, users), users, floorSeconds, pid);
+        const before = s.group === 'floor' ? null : await floor();
         const row = await measure(server.base, s, users, opts.duration, pid);
-        if (floorNearby) {
-          row.floorNearby = floorNearby.requestsPerSecond;
-          row.floorNearbyErrors = floorNearby.errors;
-          if (floorNearby.errors) {
-            log(`  the floor before it: ${floorNearby.errors} errors (no share of it is counted)`);
-          } else if (floorNearby.requestsPerSecond) {
-            // Three decimals: the check compares this figure, and a share rounded to whole
-            // percents (0.396 to 0.40) would pass a page that misses.
-            row.ofFloor =
-              Math.round((row.requestsPerSecond / floorNearby.requestsPerSecond) * 1000) / 1000;
-          }
-        }
-        rows.push(row);
         log(
           `${row.page} at ${users} users: ${row.requestsPerSecond} req/s, p95 ${row.latencyMs.p95} ms, ${row.errors} errors`,
         );
         if (s.writes) {
+          // The emails filed go out before the floor after it: it measures the machine, not
+          // the outbox's work.
           const drained = await drainOutbox(db, 180_000);
           drains.push({ after: `${s.name} at ${users} users`, ...drained });
           log(`  outbox drained in ${(drained.ms / 1000).toFixed(1)} s (${drained.left} left)`);
         }
+        const after = before ? await floor() : null;
+        if (before && after) {
+          row.floorBefore = before.requestsPerSecond;
+          row.floorAfter = after.requestsPerSecond;
+          row.floorNearby =
+            Math.round(((before.requestsPerSecond + after.requestsPerSecond) / 2) * 10) / 10;
+          row.floorNearbyErrors = before.errors + after.errors;
+          if (row.floorNearbyErrors) {
+            log(
+              `  the floor around it: ${row.floorNearbyErrors} errors (no share of it is counted)`,
+            );
+          } else if (row.floorNearby) {
+            // Three decimals: the check compares this figure, and a share rounded to whole
+            // percents (0.396 to 0.40) would pass a page that misses.
+            row.ofFloor = Math.round((row.requestsPerSecond / row.floorNearby) * 1000) / 1000;
+          }
+        }
+        rows.push(row);
       }
     }
     const peakRssMb = Math.round(memoryOf(pid).peak);
@@ -787,7 +802,7 @@ async function main(): Promise<void> {
       loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
       durationPerMeasurementS: opts.duration,
       warmupSecondsPerPage: opts.warmup,
-      floorSecondsBeforeEachPage: floorSeconds,
+      floorSecondsBeforeAndAfterEachPage: floorSeconds,
       client: 'autocannon on the same machine, loopback, keep-alive, no pipelining',
       emailsReceivedBySink: smtp.received(),
     };
