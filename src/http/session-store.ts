@@ -47,11 +47,33 @@ export function pgSessionStore(
  * The pool as the store uses it (its `query` alone), each of its statements named: PostgreSQL
  * parses and plans the session's SELECT once per connection instead of on every page, where
  * that cost eight times its execution (about 0.25 ms of the database's time a page).
+ *
+ * A plan kept that way is made for the table as it is then. Made while the table held a few
+ * sessions (a new install, the hour after a purge), it read the whole table, and stayed that
+ * plan as the table grew, until an ANALYZE changed its statistics (never, with autovacuum off):
+ * every page then read every session, 16 ms a page at 70,000 of them (the login page makes one
+ * per visitor). So the store's connections have sequential scans off, set once on each before
+ * its first statement: their plans use the table's indexes whatever its size when made.
  */
 function withNamedStatements(pool: pg.Pool): pg.Pool {
+  const indexedOnly = new WeakSet<pg.PoolClient>();
   const named = {
-    query: (text: string, values?: unknown[]) =>
-      pool.query({ text, values, name: statementName(text) }),
+    query: async (text: string, values?: unknown[]) => {
+      const client = await pool.connect();
+      try {
+        if (!indexedOnly.has(client)) {
+          await client.query('set enable_seqscan = off');
+          indexedOnly.add(client);
+        }
+        const result = await client.query({ text, values, name: statementName(text) });
+        client.release();
+        return result;
+      } catch (err) {
+        // As pool.query does: a connection that failed a query is not given out again.
+        client.release(err as Error);
+        throw err;
+      }
+    },
   };
   return named as unknown as pg.Pool;
 }
