@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import v8 from 'node:v8';
+import type { Knex, KnexPool } from 'knex';
 import pg from 'pg';
 import { createApp, paths } from './app';
 import { prepareFirstRun } from './auth/auth.service';
@@ -34,6 +35,27 @@ function developmentSecret(config: Config): string {
  */
 function tuneGarbageCollector(): void {
   v8.setFlagsFromString('--heap-growing-percent=200');
+}
+
+/** How long a stop waits for the requests in progress (the systemd units and Compose allow 20 s). */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Resolves once no query runs or waits on the app's pool and the session store's, seen three
+ * times in a row 20 ms apart (a request moves from one query to the next in far less), or at
+ * `deadline`.
+ */
+async function untilUnused(db: Knex, sessionPool: pg.Pool, deadline: number): Promise<void> {
+  // Knex creates a tarn pool for pg; its type also admits pools a caller brings.
+  const pool = (db.client as Knex.Client).pool as KnexPool<unknown> | undefined;
+  const busy = () =>
+    (pool ? pool.numUsed() + pool.numPendingAcquires() + pool.numPendingCreates() : 0) +
+    (sessionPool.totalCount - sessionPool.idleCount) +
+    sessionPool.waitingCount;
+  for (let quiet = 0; quiet < 3 && Date.now() < deadline;) {
+    quiet = busy() ? 0 : quiet + 1;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function main(): Promise<void> {
@@ -75,10 +97,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal} received, shutting down`);
+    const stoppingAt = Date.now();
     const force = setTimeout(() => {
       logger.warn('in-flight requests did not finish within 10 s; closing anyway');
       server?.closeAllConnections();
-    }, 10000);
+    }, SHUTDOWN_GRACE_MS);
     force.unref();
     if (server) {
       await new Promise<void>((resolve) => {
@@ -88,6 +111,9 @@ async function main(): Promise<void> {
     }
     await worker?.stop().catch((err) => logger.error({ err }, 'stopping the job worker failed'));
     await workerPool.end().catch(() => undefined);
+    // The server has closed its connections, but a request whose client left is still being
+    // handled: closing the pools now would fail its queries half-way.
+    await untilUnused(db, sessionPool, stoppingAt + SHUTDOWN_GRACE_MS);
     mailer.close();
     await sessionPool.end().catch(() => undefined);
     await database.close().catch((err) => logger.error({ err }, 'closing the database failed'));
