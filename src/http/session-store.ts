@@ -60,17 +60,26 @@ function withNamedStatements(pool: pg.Pool): pg.Pool {
   const named = {
     query: async (text: string, values?: unknown[]) => {
       const client = await pool.connect();
+      // A connection that ends while out of the pool (a database restart, a network failure)
+      // emits 'error' on its client, which the pool only hears on idle ones: unheard, that
+      // event ends the process. Heard here, it fails this lookup, as pool.query does.
+      let lost: Error | undefined;
+      const onError = (err: Error) => (lost = err);
+      client.on('error', onError);
       try {
         if (!indexedOnly.has(client)) {
           await client.query('set enable_seqscan = off');
           indexedOnly.add(client);
         }
         const result = await client.query({ text, values, name: statementName(text) });
-        client.release();
+        client.off('error', onError);
+        // A connection lost just after its answer is not given out again either.
+        client.release(lost);
         return result;
       } catch (err) {
         // As pool.query does: a connection that failed a query is not given out again.
-        client.release(err as Error);
+        client.off('error', onError);
+        client.release((lost ?? err) as Error);
         throw err;
       }
     },

@@ -4,6 +4,7 @@ import { pgSessionStore } from '../../src/http/session-store';
 import { createTestContext, type TestContext } from '../support/app';
 import { loginAs, newAgent, sessionCookie } from '../support/agent';
 import { createUser } from '../support/factories';
+import { TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase } from '../support/test-db';
 
 let ctx: TestContext;
@@ -35,22 +36,27 @@ describe('session expiry', () => {
   });
 });
 
+/** The app's session store on `pool`, as a promise of the session stored under a sid. */
+function storeLookup(pool: pg.Pool): (sid: string) => Promise<unknown> {
+  const store = pgSessionStore(session, {
+    pool,
+    tableName: 'session',
+    createTableIfMissing: false,
+    pruneSessionInterval: false,
+  });
+  return (sid) =>
+    new Promise((resolve, reject) =>
+      store.get(sid, (err, found) => (err ? reject(err) : resolve(found))),
+    );
+}
+
 describe('session lookups as the table grows', () => {
   test('when sessions were looked up while there were few, then among thousands a lookup still goes straight to its row', async () => {
     const database = await createTestDatabase();
     // One connection: the store's statements and the plan read below are on the same one.
     const pool = new pg.Pool({ connectionString: database.connectionString, max: 1 });
     try {
-      const store = pgSessionStore(session, {
-        pool,
-        tableName: 'session',
-        createTableIfMissing: false,
-        pruneSessionInterval: false,
-      });
-      const get = (sid: string) =>
-        new Promise((resolve, reject) =>
-          store.get(sid, (err, found) => (err ? reject(err) : resolve(found))),
-        );
+      const get = storeLookup(pool);
       // Statistics that saw the table empty (ANALYZE after a restore, or after a purge), then
       // more lookups than the five PostgreSQL plans for their values: the statement keeps a
       // plan of its own, made for an empty table.
@@ -74,6 +80,55 @@ describe('session lookups as the table grows', () => {
       expect(text).toContain('Index Scan using session_pkey');
       expect(text).not.toContain('Seq Scan');
     } finally {
+      await pool.end();
+      await database.drop();
+    }
+  });
+});
+
+describe('a session lookup whose connection is lost', () => {
+  test('fails that lookup alone: the process goes on, and the next lookup gets a new connection', async () => {
+    const database = await createTestDatabase();
+    const target = new URL(database.connectionString);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.up();
+    const via = new URL(database.connectionString);
+    via.hostname = '127.0.0.1';
+    via.port = String(proxy.port);
+    const pool = new pg.Pool({ connectionString: via.toString(), max: 1 });
+    // What the server does for idle connections.
+    pool.on('error', () => undefined);
+    try {
+      const get = storeLookup(pool);
+      expect(await get('nobody')).toBeFalsy();
+
+      // A lookup held by a lock, its connection cut meanwhile (a database restart, a network
+      // failure): the connection is out of the pool, in the store's hands, when it ends.
+      const lookup = await database.db.transaction(async (trx) => {
+        await trx.raw('lock table session in access exclusive mode');
+        const pending = get('nobody').then(
+          () => null,
+          (err: Error) => err,
+        );
+        for (let i = 0; i < 100; i++) {
+          const { rows } = await trx.raw(
+            "select count(*)::int as n from pg_locks where not granted and relation = 'session'::regclass",
+          );
+          if (rows[0].n) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await proxy.down();
+        return pending;
+      });
+      // An 'error' event nobody listens to would have been thrown (the process ends; here,
+      // jest fails the test with "Unhandled error").
+      expect(lookup).toBeInstanceOf(Error);
+      await new Promise((r) => setTimeout(r, 100));
+
+      await proxy.up();
+      expect(await get('nobody')).toBeFalsy();
+    } finally {
+      await proxy.down();
       await pool.end();
       await database.drop();
     }
