@@ -1,9 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type http from 'node:http';
 import path from 'node:path';
 import v8 from 'node:v8';
-import type { Knex, KnexPool } from 'knex';
 import pg from 'pg';
 import { createApp, paths } from './app';
 import { prepareFirstRun } from './auth/auth.service';
@@ -14,7 +12,7 @@ import { migrateWorker, startWorker, type JobRunner } from './jobs/worker';
 import { createLogger, prettyAvailable, type Logger } from './logger';
 import { createMailer } from './notifications/mailer';
 import { createOutbox } from './notifications/outbox';
-import { expressServer } from './http/server';
+import { expressServer, type AppServer } from './http/server';
 
 /** Development keeps one random secret per data directory, so sessions survive restarts. */
 function developmentSecret(config: Config): string {
@@ -40,24 +38,6 @@ function tuneGarbageCollector(): void {
 /** How long a stop waits for the requests in progress (the systemd units and Compose allow 20 s). */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-/**
- * Resolves once no query runs or waits on the app's pool and the session store's, seen three
- * times in a row 20 ms apart (a request moves from one query to the next in far less), or at
- * `deadline`.
- */
-async function untilUnused(db: Knex, sessionPool: pg.Pool, deadline: number): Promise<void> {
-  // Knex creates a tarn pool for pg; its type also admits pools a caller brings.
-  const pool = (db.client as Knex.Client).pool as KnexPool<unknown> | undefined;
-  const busy = () =>
-    (pool ? pool.numUsed() + pool.numPendingAcquires() + pool.numPendingCreates() : 0) +
-    (sessionPool.totalCount - sessionPool.idleCount) +
-    sessionPool.waitingCount;
-  for (let quiet = 0; quiet < 3 && Date.now() < deadline;) {
-    quiet = busy() ? 0 : quiet + 1;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 async function main(): Promise<void> {
   tuneGarbageCollector();
   const started = Date.now();
@@ -74,7 +54,7 @@ async function main(): Promise<void> {
   const database = await openDatabase(config, logger);
   const { db } = database;
   let stopping = false;
-  let server: http.Server | null = null;
+  let server: AppServer | null = null;
   const sessionPool = new pg.Pool({
     connectionString: database.connectionString,
     ssl: database.ssl || undefined,
@@ -99,21 +79,23 @@ async function main(): Promise<void> {
     logger.info(`${signal} received, shutting down`);
     const stoppingAt = Date.now();
     const force = setTimeout(() => {
-      logger.warn('in-flight requests did not finish within 10 s; closing anyway');
+      logger.warn(
+        `in-flight requests did not finish within ${SHUTDOWN_GRACE_MS / 1000} s; closing anyway`,
+      );
       server?.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     if (server) {
-      await new Promise<void>((resolve) => {
-        server!.close(() => resolve());
-        server!.closeIdleConnections();
-      });
+      const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+      server.closeIdleConnections();
+      // Every request answered first, those whose client has gone included: their handlers
+      // still use the database, which closes below. Then the connections they leave idle.
+      await server.handled(stoppingAt + SHUTDOWN_GRACE_MS);
+      server.closeIdleConnections();
+      await closed;
     }
     await worker?.stop().catch((err) => logger.error({ err }, 'stopping the job worker failed'));
     await workerPool.end().catch(() => undefined);
-    // The server has closed its connections, but a request whose client left is still being
-    // handled: closing the pools now would fail its queries half-way.
-    await untilUnused(db, sessionPool, stoppingAt + SHUTDOWN_GRACE_MS);
     mailer.close();
     await sessionPool.end().catch(() => undefined);
     await database.close().catch((err) => logger.error({ err }, 'closing the database failed'));
