@@ -71,16 +71,15 @@ function withNamedStatements(pool: pg.Pool): pg.Pool {
           await client.query('set enable_seqscan = off');
           indexedOnly.add(client);
         }
-        const result = await client.query({ text, values, name: statementName(text) });
-        client.off('error', onError);
-        // A connection lost just after its answer is not given out again either.
-        client.release(lost);
-        return result;
+        return await client.query({ text, values, name: statementName(text) });
       } catch (err) {
-        // As pool.query does: a connection that failed a query is not given out again.
-        client.off('error', onError);
-        client.release((lost ?? err) as Error);
+        lost ??= err as Error;
         throw err;
+      } finally {
+        // As pool.query does: a connection that failed, or was lost even just after its
+        // answer, is not given out again.
+        client.off('error', onError);
+        client.release(lost);
       }
     },
   };

@@ -17,14 +17,11 @@ let app: ReturnType<typeof createApp>;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const target = new URL(database.connectionString);
-  proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  proxy = TcpProxy.for(database.connectionString);
   await proxy.up();
-  const via = new URL(database.connectionString);
-  via.hostname = '127.0.0.1';
-  via.port = String(proxy.port);
-  db = createDb(via.toString(), { poolMax: 3 });
-  pool = new pg.Pool({ connectionString: via.toString(), max: 2, connectionTimeoutMillis: 2000 });
+  const via = proxy.via(database.connectionString);
+  db = createDb(via, { poolMax: 3 });
+  pool = new pg.Pool({ connectionString: via, max: 2, connectionTimeoutMillis: 2000 });
   pool.on('error', () => undefined);
   app = createApp({
     config: testConfig(),

@@ -89,13 +89,9 @@ describe('session lookups as the table grows', () => {
 describe('a session lookup whose connection is lost', () => {
   test('fails that lookup alone: the process goes on, and the next lookup gets a new connection', async () => {
     const database = await createTestDatabase();
-    const target = new URL(database.connectionString);
-    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    const proxy = TcpProxy.for(database.connectionString);
     await proxy.up();
-    const via = new URL(database.connectionString);
-    via.hostname = '127.0.0.1';
-    via.port = String(proxy.port);
-    const pool = new pg.Pool({ connectionString: via.toString(), max: 1 });
+    const pool = new pg.Pool({ connectionString: proxy.via(database.connectionString), max: 1 });
     // What the server does for idle connections.
     pool.on('error', () => undefined);
     try {

@@ -14,6 +14,20 @@ export class TcpProxy {
     private readonly targetPort: number,
   ) {}
 
+  /** A proxy for the server of a PostgreSQL URL (not started). */
+  static for(connectionString: string): TcpProxy {
+    const target = new URL(connectionString);
+    return new TcpProxy(target.hostname, Number(target.port || 5432));
+  }
+
+  /** The same PostgreSQL URL, through this proxy (once started). */
+  via(connectionString: string): string {
+    const url = new URL(connectionString);
+    url.hostname = '127.0.0.1';
+    url.port = String(this.port);
+    return url.toString();
+  }
+
   async up(): Promise<void> {
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.targetPort, this.targetHost);
