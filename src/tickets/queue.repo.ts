@@ -78,60 +78,78 @@ interface ListRow extends QueueRow {
 const LIST_COLUMNS = `t.id, t.title, t.status, t.priority, t.category_id, t.requester_id,
   t.assignee_id, t.created_at, t.last_activity_at`;
 
-/** LIST_COLUMNS as listDocument's elements, in the order its `rows` reads them. */
+/** LIST_COLUMNS as listDocument's columns, in the order its `rows` reads them. */
 const LIST_FIELDS = [
-  'p.id, p.title, p.status, p.priority, p.category_id, p.requester_id, p.assignee_id',
+  'p.id',
+  'p.title',
+  'p.status',
+  'p.priority',
+  'p.category_id',
+  'p.requester_id',
+  'p.assignee_id',
   epochMs('p.created_at'),
   epochMs('p.last_activity_at'),
-].join(', ');
+];
 
 interface ListDocument {
-  rows: unknown[][];
+  /** One array per column, each in the query's order; null when there is no row. */
+  columns: (unknown[] | null)[];
   names_version: string;
 }
 
 /**
- * A query selecting LIST_COLUMNS, then `extra` columns, read as one JSON document: an array of
- * one array per row, in the query's order (an aggregate over a sorted subquery keeps its order
- * when the outer query does nothing else: PostgreSQL's manual, "Aggregate Expressions"), and
- * the names version its names are read under. `rows` reads the document back into list rows,
- * as the views show them (no second copy of each row for the page), the extra columns by name.
+ * A query selecting LIST_COLUMNS, then `extra` columns, read as one JSON document: one array
+ * per column, each in the query's order (the aggregates of one query read its rows in one
+ * sequence, and an aggregate over a sorted subquery keeps its order when the outer query does
+ * nothing else: PostgreSQL's manual, "Aggregate Expressions"), and the names version its names
+ * are read under. `rows` reads the document back into list rows, as the views show them (no
+ * second copy of each row for the page), the extra columns by name.
  *
  * The server's main thread is what limits its throughput, and PostgreSQL has a core to spare:
  * for a page of 51 rows, pg would decode some 500 fields one by one and parse 100 timestamps.
  * Reading the document instead costs the main thread about 0.07 ms less a page (95 against
- * 167 µs), and PostgreSQL about 0.04 ms more to build it.
+ * 167 µs). A column per aggregate rather than an array per row: json_agg works out how to
+ * write its column's type once, where json_build_array does it again for every value of every
+ * row (a queue page's query 0.149 → 0.123 ms, pgbench, one client).
  */
 function listDocument<T extends ListRow = ListRow>(sql: string, extra: readonly string[] = []) {
-  const fields = [LIST_FIELDS, ...extra.map((c) => `p.${c}`)].join(', ');
+  const columns = [...LIST_FIELDS, ...extra.map((c) => `p.${c}`)];
   return {
-    sql: `select coalesce(json_agg(json_build_array(${fields})), '[]') as rows,
+    sql: `select json_build_array(${columns.map((c) => `json_agg(${c})`).join(', ')}) as columns,
       ${NAMES_VERSION_SQL} as names_version
       from (${sql}) p`,
     rows: async (db: Db, result: { rows: ListDocument[] }): Promise<T[]> => {
       const doc = result.rows[0];
-      const users: (number | null)[] = [];
-      const categories: (number | null)[] = [];
-      for (const a of doc.rows) {
-        users.push(a[5] as number, a[6] as number | null);
-        categories.push(a[4] as number | null);
-      }
-      const names = await namesOf(db, doc.names_version, users, categories);
-      return doc.rows.map((a) => {
+      const [id, title, status, priority, category, requester, assignee, created, activity] =
+        doc.columns.map((c) => c ?? []) as [
+          number[],
+          string[],
+          Status[],
+          Priority[],
+          (number | null)[],
+          number[],
+          (number | null)[],
+          number[],
+          number[],
+        ];
+      const users: (number | null)[] = [...requester, ...assignee];
+      const names = await namesOf(db, doc.names_version, users, category);
+      const more = extra.map((_, i) => doc.columns[LIST_FIELDS.length + i] ?? []);
+      return id.map((_, i) => {
         const row: Record<string, unknown> = {
-          id: a[0],
-          title: a[1],
-          status: a[2],
-          priority: a[3],
-          categoryName: names.category(a[4] as number | null),
-          requesterName: names.user(a[5] as number),
-          assigneeName: a[6] === null ? null : names.user(a[6] as number),
-          createdAt: new Date(a[7] as number),
-          lastActivityAt: new Date(a[8] as number),
+          id: id[i],
+          title: title[i],
+          status: status[i],
+          priority: priority[i],
+          categoryName: names.category(category[i]),
+          requesterName: names.user(requester[i]),
+          assigneeName: assignee[i] === null ? null : names.user(assignee[i]),
+          createdAt: new Date(created[i]),
+          lastActivityAt: new Date(activity[i]),
           titlePieces: null,
           snippet: null,
         };
-        for (let i = 0; i < extra.length; i++) row[extra[i]] = a[9 + i];
+        for (let e = 0; e < extra.length; e++) row[extra[e]] = more[e][i];
         return row as unknown as T;
       });
     },
