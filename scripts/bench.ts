@@ -314,9 +314,12 @@ interface Fixtures {
 }
 
 const FORM = 'application/x-www-form-urlencoded';
-/** How the tickets and replies the bench writes begin: earlier runs' writes are counted by them. */
-const CREATED_TITLE = 'Banc d’essai : l’imprimante du 3e étage n°';
-const REPLY_BODY = 'Réponse n°';
+/** The title of the bench's n-th ticket; with '%', what finds earlier runs' tickets (LIKE). */
+const createdTitle = (n: number | '%') =>
+  `Banc d’essai : l’imprimante du 3e étage n° ${n} ne répond plus`;
+/** The text of the bench's n-th reply; with '%', what finds earlier runs' replies (LIKE). */
+const replyBody = (n: number | '%') =>
+  `Réponse n° ${n} du banc d’essai : pouvez-vous redémarrer le poste et réessayer ?`;
 
 /**
  * Tickets and replies written by earlier runs on this database (--database-url). They change
@@ -330,7 +333,7 @@ async function earlierWrites(db: Knex): Promise<{ tickets: number; replies: numb
   const result = await db.raw(
     `select (select count(*)::int from tickets where title like ?) as tickets,
             (select count(*)::int from ticket_events where type = 'comment.added' and body like ?) as replies`,
-    [`${CREATED_TITLE}%`, `${REPLY_BODY}% du banc d’essai%`],
+    [createdTitle('%'), replyBody('%')],
   );
   return result.rows[0] as { tickets: number; replies: number };
 }
@@ -381,7 +384,7 @@ function scenarios(fx: Fixtures, users: number): Scenario[] {
         body: new URLSearchParams({
           _csrf: s.csrf,
           version: String(ticket.version),
-          body: `${REPLY_BODY} ${n} du banc d’essai : pouvez-vous redémarrer le poste et réessayer ?`,
+          body: replyBody(n),
         }).toString(),
         context: { ticket },
       };
@@ -444,7 +447,7 @@ function scenarios(fx: Fixtures, users: number): Scenario[] {
           headers: { cookie: s.cookie, origin: fx.base, 'content-type': FORM },
           body: new URLSearchParams({
             _csrf: s.csrf,
-            title: `${CREATED_TITLE} ${n} ne répond plus`,
+            title: createdTitle(n),
             description: 'Depuis ce matin, rien ne sort. J’ai éteint et rallumé, sans succès.',
             priority: 'normal',
           }).toString(),

@@ -120,8 +120,9 @@ function listDocument<T extends ListRow = ListRow>(sql: string, extra: readonly 
       from (${sql}) p`,
     rows: async (db: Db, result: { rows: ListDocument[] }): Promise<T[]> => {
       const doc = result.rows[0];
+      const columns = doc.columns.map((c) => c ?? []);
       const [id, title, status, priority, category, requester, assignee, created, activity] =
-        doc.columns.map((c) => c ?? []) as [
+        columns as [
           number[],
           string[],
           Status[],
@@ -134,7 +135,7 @@ function listDocument<T extends ListRow = ListRow>(sql: string, extra: readonly 
         ];
       const users: (number | null)[] = [...requester, ...assignee];
       const names = await namesOf(db, doc.names_version, users, category);
-      const more = extra.map((_, i) => doc.columns[LIST_FIELDS.length + i] ?? []);
+      const more = columns.slice(LIST_FIELDS.length);
       return id.map((_, i) => {
         const row: Record<string, unknown> = {
           id: id[i],
