@@ -8,7 +8,8 @@
  *   npm run bench -- --database-url postgres://…/guichet_bench
  *                                                   an already seeded database (`npm run seed:bench`), kept
  *   options: --duration S (per measurement, default 10), --warmup S (per page, default 10;
- *            0: a few requests only), --users 10,50, --only queue,search,
+ *            0: a few requests only), --share S (each page in turns with the floor, default
+ *            20; 0: no shares), --users 10,50, --only queue,search,
  *            --out FILE (default bench-results.json)
  *
  * Starts the real server (dist/src/server.js, production mode, BENCHMARK_FLOOR=true) as a child
@@ -16,10 +17,10 @@
  * the pages, employees to file tickets), then drives each page with autocannon at each number of
  * concurrent users, after driving it the same way for a while unmeasured (V8 needs 10 to 15 s of
  * load to optimise a page's code: the queue's first seconds run at 60 to 80 % of the throughput
- * it keeps afterwards, and a server runs for days). Every page is compared with the floor
- * (/bench/floor: the session lookup and a tiny template), measured again for a few seconds just
- * before and just after each page: the machine's speed drifts over a run, and a share compares
- * two figures taken at the same speed. Prints a table and writes the same figures as JSON. The
+ * it keeps afterwards, and a server runs for days). Every page is then compared with the floor
+ * (/bench/floor: the session lookup and a tiny template), the two driven in turns of one second
+ * (shareOfFloor): the machine's speed drifts over a run and can change within seconds, and a
+ * share compares two figures taken at the same speeds. Prints a table and writes the same figures as JSON. The
  * client runs on the same machine as the server and the database: on a small machine they share
  * its cores.
  */
@@ -48,7 +49,7 @@ const SEED_JS = path.join(ROOT, 'dist', 'src', 'db', 'seed-cli.js');
 // ---------------------------------------------------------------------------------------------
 
 const USAGE = `Usage: npm run bench -- [--tickets N] [--server URL | --database-url URL] [--duration S]
-                          [--warmup S] [--users 10,50] [--only name,…] [--out FILE]`;
+                          [--warmup S] [--share S] [--users 10,50] [--only name,…] [--out FILE]`;
 
 function parseArgs(argv: string[]) {
   const opts = {
@@ -57,6 +58,7 @@ function parseArgs(argv: string[]) {
     databaseUrl: undefined as string | undefined,
     duration: 10,
     warmup: 10,
+    share: 20,
     users: [10, 50],
     only: [] as string[],
     out: path.join(ROOT, 'bench-results.json'),
@@ -73,7 +75,11 @@ function parseArgs(argv: string[]) {
     else if (arg === '--database-url') opts.databaseUrl = value();
     else if (arg === '--duration') opts.duration = wholeNumber(value(), arg);
     else if (arg === '--warmup') opts.warmup = wholeNumber(value(), arg, 0);
-    else if (arg === '--users')
+    else if (arg === '--share') {
+      opts.share = wholeNumber(value(), arg, 0);
+      // Two turns open the connections and are not counted; at least one of each is left.
+      if (opts.share && opts.share * 1000 < 4 * SHARE_SLICE_MS) fail(`${arg}: use 0 or from 4`);
+    } else if (arg === '--users')
       opts.users = value()
         .split(',')
         .map((u) => wholeNumber(u, arg));
@@ -338,8 +344,8 @@ async function earlierWrites(db: Knex): Promise<{ tickets: number; replies: numb
   return result.rows[0] as { tickets: number; replies: number };
 }
 
-/** Seconds of the floor measured again before and after each page (see Row.floorNearby). */
-const FLOOR_SECONDS = 5;
+/** The length of each turn of the page and of the floor when their shares are measured. */
+const SHARE_SLICE_MS = 1000;
 
 const floorScenario = (fx: Fixtures, users: number): Scenario =>
   scenarios(fx, users).find((s) => s.group === 'floor')!;
@@ -462,6 +468,17 @@ function scenarios(fx: Fixtures, users: number): Scenario[] {
 // Measurement
 // ---------------------------------------------------------------------------------------------
 
+interface Share {
+  /** The page's and the floor's answers per steady second of their slices. */
+  pageRequestsPerSecond: number;
+  floorRequestsPerSecond: number;
+  /** Seconds of steady slices counted, for each of the two. */
+  steadySeconds: number;
+  /** Unexpected statuses and connection errors, the page's and the floor's: any, no share. */
+  errors: number;
+  ofFloor: number | null;
+}
+
 interface Row {
   page: string;
   group: Group;
@@ -472,19 +489,8 @@ interface Row {
   errors: number;
   /** Responses with an unexpected status, by status ("0": connection errors and timeouts). */
   errorStatuses: Record<string, number>;
-  /**
-   * The floor's throughput around this page, at the same number of users: the mean of the floor
-   * measured just before it and just after it (floorBefore, floorAfter). The machine's speed
-   * drifts over a run, within a minute as well: a floor measured minutes earlier is not its
-   * neighbour, and one measured on one side only takes the drift of the page's ten seconds as
-   * the page's own.
-   */
-  floorNearby: number | null;
-  floorBefore: number | null;
-  floorAfter: number | null;
-  /** Those floors' errors: a floor that failed counts no share (the page's check is missed). */
-  floorNearbyErrors: number;
-  ofFloor: number | null;
+  /** The page's throughput as a share of the floor's, the two measured in turns (shareOfFloor). */
+  share: Share | null;
   maxRssMb: number;
 }
 
@@ -548,12 +554,85 @@ async function measure(
     },
     errors,
     errorStatuses,
-    floorNearby: null,
-    floorBefore: null,
-    floorAfter: null,
-    floorNearbyErrors: 0,
-    ofFloor: null,
+    share: null,
     maxRssMb: Math.round(maxRss),
+  };
+}
+
+/**
+ * The page's throughput as a share of the floor's, measured with the two taken in turns: for
+ * `seconds`, every connection asks for the page during one slice of SHARE_SLICE_MS and for the
+ * floor during the next. This machine runs at one of two speeds and can switch within seconds:
+ * a page and a floor measured one after the other can each get a different speed, and their
+ * ratio then measures the machine. Slices this short give both the same mix of speeds.
+ *
+ * Each slice's throughput is counted only once the previous slice's requests have all been
+ * answered (its steady part: every connection then waits on a request of the slice's kind); the
+ * first two slices, which open the connections, are left out. The share is the page's answers
+ * per steady second over the floor's, all slices summed.
+ */
+async function shareOfFloor(
+  base: string,
+  s: Scenario,
+  floor: Scenario,
+  users: number,
+  seconds: number,
+): Promise<Share> {
+  await s.prepare?.();
+  const done: { at: number; page: boolean; ok: boolean }[] = [];
+  let n = 0;
+  let f = 0;
+  const started = performance.now();
+  const pageSlice = (at: number) => Math.floor((at - started) / SHARE_SLICE_MS) % 2 === 0;
+  const instance = autocannon({
+    url: base,
+    connections: users,
+    duration: seconds,
+    timeout: 10,
+    requests: [
+      {
+        setupRequest: (req, context) => {
+          const page = pageSlice(performance.now());
+          const { context: extra, ...next } = page ? s.request(n++) : floor.request(f++);
+          Object.assign(context, extra, { page });
+          return { ...req, ...next, headers: { ...next.headers } };
+        },
+        onResponse: (status, _body, context) => {
+          const page = context.page === true;
+          done.push({
+            at: performance.now(),
+            page,
+            ok: (page ? s : floor).expect.includes(status),
+          });
+          if (page) s.onResponse?.(status, context);
+        },
+      },
+    ],
+  });
+  const result = await instance;
+  const slices = Math.floor((seconds * 1000) / SHARE_SLICE_MS);
+  const steady = { page: { answers: 0, ms: 0 }, floor: { answers: 0, ms: 0 } };
+  for (let i = 2; i < slices; i++) {
+    const from = started + i * SHARE_SLICE_MS;
+    const to = from + SHARE_SLICE_MS;
+    const page = i % 2 === 0;
+    const inSlice = done.filter((d) => d.at >= from && d.at < to);
+    // The slice is steady from the last answer to a request of the previous slice.
+    const settled = Math.max(from, ...inSlice.filter((d) => d.page !== page).map((d) => d.at));
+    const kind = page ? steady.page : steady.floor;
+    kind.answers += inSlice.filter((d) => d.page === page && d.at > settled).length;
+    kind.ms += to - settled;
+  }
+  const pageRps = steady.page.answers / (steady.page.ms / 1000);
+  const floorRps = steady.floor.answers / (steady.floor.ms / 1000);
+  return {
+    pageRequestsPerSecond: Math.round(pageRps * 10) / 10,
+    floorRequestsPerSecond: Math.round(floorRps * 10) / 10,
+    steadySeconds: Math.round((Math.min(steady.page.ms, steady.floor.ms) / 1000) * 10) / 10,
+    errors: done.filter((d) => !d.ok).length + result.errors,
+    // Three decimals: the check compares this figure, and a share rounded to whole percents
+    // (0.396 to 0.40) would pass a page that misses.
+    ofFloor: floorRps ? Math.round((pageRps / floorRps) * 1000) / 1000 : null,
   };
 }
 
@@ -591,7 +670,7 @@ function table(rows: Row[]): string {
     'p95 ms',
     'p99 ms',
     'errors',
-    'floor req/s',
+    'in turns: page | floor req/s',
     'of floor',
     'RSS MB',
   ];
@@ -607,8 +686,10 @@ function table(rows: Row[]): string {
           .map(([k, v]) => `${k === '0' ? 'conn' : k}×${v}`)
           .join(' ')})`
       : '0',
-    r.floorNearby === null ? '' : r.floorNearby.toFixed(1),
-    r.ofFloor === null ? '' : `${Math.round(r.ofFloor * 100)} %`,
+    r.share === null
+      ? ''
+      : `${r.share.pageRequestsPerSecond.toFixed(1)} | ${r.share.floorRequestsPerSecond.toFixed(1)}`,
+    r.share?.ofFloor == null ? '' : `${(r.share.ofFloor * 100).toFixed(1)} %`,
     String(r.maxRssMb),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -626,14 +707,16 @@ function verdicts(rows: Row[], peakRssMb: number): { target: string; met: boolea
       met: r.latencyMs.p95 < limit && r.errors === 0,
     });
   }
-  for (const r of rows.filter((x) => x.page === 'queue' && x.floorNearby !== null)) {
-    const share = r.floorNearbyErrors
-      ? `the floor measured around it had ${r.floorNearbyErrors} errors`
-      : `${(r.ofFloor! * 100).toFixed(1)} % of the floor's throughput (${r.floorBefore} req/s ` +
-        `just before it, ${r.floorAfter} just after)`;
+  for (const r of rows.filter((x) => x.page === 'queue' && x.share)) {
+    const { share } = r;
+    const measured = share!.errors
+      ? `${share!.errors} errors while the page and the floor were measured in turns`
+      : `${(share!.ofFloor! * 100).toFixed(1)} % of the floor's throughput ` +
+        `(${share!.pageRequestsPerSecond} and ${share!.floorRequestsPerSecond} req/s, in turns ` +
+        `of ${SHARE_SLICE_MS / 1000} s, ${share!.steadySeconds} steady seconds each)`;
     out.push({
-      target: `queue at ${r.users} users: ${share} ≥ ${TARGETS.floorShare * 100} %`,
-      met: !r.floorNearbyErrors && r.ofFloor! >= TARGETS.floorShare,
+      target: `queue at ${r.users} users: ${measured} ≥ ${TARGETS.floorShare * 100} %`,
+      met: !share!.errors && share!.ofFloor! >= TARGETS.floorShare,
     });
   }
   out.push({
@@ -761,13 +844,19 @@ async function main(): Promise<void> {
     }
 
     const rows: Row[] = [];
-    const floorSeconds = Math.min(FLOOR_SECONDS, opts.duration);
+    const drains: { after: string; ms: number; left: number }[] = [];
+    // The emails filed go out before the next measurement: it measures the pages, not the
+    // outbox's work.
+    const drained = async (s: Scenario, users: number) => {
+      const d = await drainOutbox(db, 180_000);
+      drains.push({ after: `${s.name} at ${users} users`, ...d });
+      log(`  outbox drained in ${(d.ms / 1000).toFixed(1)} s (${d.left} left)`);
+    };
     const names = scenarios(fx, maxUsers).map((s) => s.name);
     const selected = (s: Scenario) =>
       s.group === 'floor' ||
       !opts.only.length ||
       opts.only.some((o) => s.group === o || s.name.includes(o));
-    const drains: { after: string; ms: number; left: number }[] = [];
     for (const name of names) {
       let warm = false;
       for (const users of opts.users) {
@@ -779,38 +868,29 @@ async function main(): Promise<void> {
           await measure(server.base, s, users, opts.warmup, pid);
           warm = true;
         }
-        // The floor again, just before and just after the page: the page's share of it
-        // compares the two at the machine's speed of that moment.
-        const floor = () =>
-          measure(server.base, floorScenario(fx, users), users, floorSeconds, pid);
-        const before = s.group === 'floor' ? null : await floor();
         const row = await measure(server.base, s, users, opts.duration, pid);
         log(
           `${row.page} at ${users} users: ${row.requestsPerSecond} req/s, p95 ${row.latencyMs.p95} ms, ${row.errors} errors`,
         );
-        if (s.writes) {
-          // The emails filed go out before the floor after it: it measures the machine, not
-          // the outbox's work.
-          const drained = await drainOutbox(db, 180_000);
-          drains.push({ after: `${s.name} at ${users} users`, ...drained });
-          log(`  outbox drained in ${(drained.ms / 1000).toFixed(1)} s (${drained.left} left)`);
-        }
-        const after = before ? await floor() : null;
-        if (before && after) {
-          row.floorBefore = before.requestsPerSecond;
-          row.floorAfter = after.requestsPerSecond;
-          row.floorNearby =
-            Math.round(((before.requestsPerSecond + after.requestsPerSecond) / 2) * 10) / 10;
-          row.floorNearbyErrors = before.errors + after.errors;
-          if (row.floorNearbyErrors) {
-            log(
-              `  the floor around it: ${row.floorNearbyErrors} errors (no share of it is counted)`,
-            );
-          } else if (row.floorNearby) {
-            // Three decimals: the check compares this figure, and a share rounded to whole
-            // percents (0.396 to 0.40) would pass a page that misses.
-            row.ofFloor = Math.round((row.requestsPerSecond / row.floorNearby) * 1000) / 1000;
-          }
+        if (s.writes) await drained(s, users);
+        if (opts.share) {
+          // The floor's own row measures the floor in turns with itself: how far from 100 %
+          // the method lands when nothing differs.
+          row.share = await shareOfFloor(
+            server.base,
+            s,
+            floorScenario(fx, users),
+            users,
+            opts.share,
+          );
+          log(
+            `  in turns with the floor: ${row.share.pageRequestsPerSecond} and ` +
+              `${row.share.floorRequestsPerSecond} req/s, ` +
+              (row.share.errors
+                ? `${row.share.errors} errors (no share is counted)`
+                : `${(row.share.ofFloor! * 100).toFixed(1)} % of the floor`),
+          );
+          if (s.writes) await drained(s, users);
         }
         rows.push(row);
       }
@@ -836,7 +916,8 @@ async function main(): Promise<void> {
       loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
       durationPerMeasurementS: opts.duration,
       warmupSecondsPerPage: opts.warmup,
-      floorSecondsBeforeAndAfterEachPage: floorSeconds,
+      shareSecondsPerPage: opts.share,
+      shareSliceMs: SHARE_SLICE_MS,
       client: 'autocannon on the same machine, loopback, keep-alive, no pipelining',
       emailsReceivedBySink: smtp.received(),
     };
