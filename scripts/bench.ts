@@ -48,6 +48,9 @@ const SEED_JS = path.join(ROOT, 'dist', 'src', 'db', 'seed-cli.js');
 // Options
 // ---------------------------------------------------------------------------------------------
 
+/** The length of each turn of the page and of the floor when their shares are measured. */
+const SHARE_SLICE_MS = 1000;
+
 const USAGE = `Usage: npm run bench -- [--tickets N] [--server URL | --database-url URL] [--duration S]
                           [--warmup S] [--share S] [--users 10,50] [--only name,…] [--out FILE]`;
 
@@ -344,9 +347,6 @@ async function earlierWrites(db: Knex): Promise<{ tickets: number; replies: numb
   return result.rows[0] as { tickets: number; replies: number };
 }
 
-/** The length of each turn of the page and of the floor when their shares are measured. */
-const SHARE_SLICE_MS = 1000;
-
 const floorScenario = (fx: Fixtures, users: number): Scenario =>
   scenarios(fx, users).find((s) => s.group === 'floor')!;
 
@@ -500,6 +500,18 @@ function percentile(sorted: number[], p: number): number {
   return Math.round(sorted[Math.max(0, i)] * 10) / 10;
 }
 
+/** A scenario's n-th request as autocannon sends it, its context kept for onResponse. */
+function nextRequest(
+  s: Scenario,
+  n: number,
+  req: RequestData,
+  context: Record<string, unknown>,
+): RequestData {
+  const { context: extra, ...next } = s.request(n);
+  if (extra) Object.assign(context, extra);
+  return { ...req, ...next, headers: { ...next.headers } };
+}
+
 async function measure(
   base: string,
   s: Scenario,
@@ -520,11 +532,7 @@ async function measure(
     timeout: 10,
     requests: [
       {
-        setupRequest: (req, context) => {
-          const { context: extra, ...next } = s.request(n++);
-          if (extra) Object.assign(context, extra);
-          return { ...req, ...next, headers: { ...next.headers } };
-        },
+        setupRequest: (req, context) => nextRequest(s, n++, req, context),
         onResponse: s.onResponse
           ? (status, _body, context) => s.onResponse!(status, context)
           : undefined,
@@ -593,9 +601,8 @@ async function shareOfFloor(
       {
         setupRequest: (req, context) => {
           const page = pageSlice(performance.now());
-          const { context: extra, ...next } = page ? s.request(n++) : floor.request(f++);
-          Object.assign(context, extra, { page });
-          return { ...req, ...next, headers: { ...next.headers } };
+          context.page = page;
+          return page ? nextRequest(s, n++, req, context) : nextRequest(floor, f++, req, context);
         },
         onResponse: (status, _body, context) => {
           const page = context.page === true;
@@ -707,16 +714,16 @@ function verdicts(rows: Row[], peakRssMb: number): { target: string; met: boolea
       met: r.latencyMs.p95 < limit && r.errors === 0,
     });
   }
-  for (const r of rows.filter((x) => x.page === 'queue' && x.share)) {
-    const { share } = r;
-    const measured = share!.errors
-      ? `${share!.errors} errors while the page and the floor were measured in turns`
-      : `${(share!.ofFloor! * 100).toFixed(1)} % of the floor's throughput ` +
-        `(${share!.pageRequestsPerSecond} and ${share!.floorRequestsPerSecond} req/s, in turns ` +
-        `of ${SHARE_SLICE_MS / 1000} s, ${share!.steadySeconds} steady seconds each)`;
+  for (const { page, users, share } of rows) {
+    if (page !== 'queue' || !share) continue;
+    const measured = share.errors
+      ? `${share.errors} errors while the page and the floor were measured in turns`
+      : `${(share.ofFloor! * 100).toFixed(1)} % of the floor's throughput ` +
+        `(${share.pageRequestsPerSecond} and ${share.floorRequestsPerSecond} req/s, in turns ` +
+        `of ${SHARE_SLICE_MS / 1000} s, ${share.steadySeconds} steady seconds each)`;
     out.push({
-      target: `queue at ${r.users} users: ${measured} ≥ ${TARGETS.floorShare * 100} %`,
-      met: !share!.errors && share!.ofFloor! >= TARGETS.floorShare,
+      target: `queue at ${users} users: ${measured} ≥ ${TARGETS.floorShare * 100} %`,
+      met: !share.errors && share.ofFloor! >= TARGETS.floorShare,
     });
   }
   out.push({
