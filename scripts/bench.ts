@@ -35,6 +35,7 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { BENCH_PASSWORD } from '../seeds/bench';
+import { defaultPoolSize } from '../src/config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres';
 import { createDb } from '../src/db/knex';
 import { anyFreePort } from '../src/ports';
@@ -212,6 +213,8 @@ async function startServer(dbUrl: string, smtpPort: number, work: string): Promi
       USE_TLS: 'false',
       SENDER_EMAIL: 'bench@guichet.local',
       BENCHMARK_FLOOR: 'true',
+      // Unset: the server's default for this machine (config.ts, defaultPoolSize).
+      DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE,
       // The heap settings production runs with (Dockerfile, systemd units, npm start);
       // GUICHET_NODE_OPTIONS replaces it to measure other V8 settings.
       NODE_OPTIONS:
@@ -921,6 +924,7 @@ async function main(): Promise<void> {
       memoryGb: Math.round(os.totalmem() / 1024 ** 3),
       loadAverageBefore: loadBefore.map((l) => Math.round(l * 100) / 100),
       loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
+      databasePoolSize: Number(process.env.DATABASE_POOL_SIZE) || defaultPoolSize(),
       durationPerMeasurementS: opts.duration,
       warmupSecondsPerPage: opts.warmup,
       shareSecondsPerPage: opts.share,

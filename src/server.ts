@@ -58,7 +58,8 @@ async function main(): Promise<void> {
   const sessionPool = new pg.Pool({
     connectionString: database.connectionString,
     ssl: database.ssl || undefined,
-    max: 5,
+    // One short lookup a page, where a page makes two queries or more through the app's pool.
+    max: Math.ceil(config.databasePoolSize / 2),
   });
   const workerPool = new pg.Pool({
     connectionString: database.connectionString,

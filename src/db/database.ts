@@ -19,7 +19,11 @@ const knexLog = (logger: Logger) => (message: string) => logger.warn({ knex: mes
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   const target = config.database;
   if (target.kind === 'external') {
-    const db = createDb(target.connectionString, { ssl: target.ssl, log: knexLog(logger) });
+    const db = createDb(target.connectionString, {
+      ssl: target.ssl,
+      poolMax: config.databasePoolSize,
+      log: knexLog(logger),
+    });
     return {
       db,
       connectionString: target.connectionString,
@@ -41,7 +45,10 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       : `Embedded PostgreSQL ${embedded.version} on 127.0.0.1:${embedded.port}, data in ${where}` +
           `${embedded.created ? ' (created)' : ''}, ready in ${Date.now() - started} ms; set DATABASE_URL to use your own server`,
   );
-  const db = createDb(embedded.connectionString, { log: knexLog(logger) });
+  const db = createDb(embedded.connectionString, {
+    poolMax: config.databasePoolSize,
+    log: knexLog(logger),
+  });
   return {
     db,
     connectionString: embedded.connectionString,

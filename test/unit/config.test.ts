@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, EXAMPLE_SECRET_KEY, loadConfig, type Env } from '../../src/config';
+import {
+  ConfigError,
+  defaultPoolSize,
+  EXAMPLE_SECRET_KEY,
+  loadConfig,
+  type Env,
+} from '../../src/config';
 
 function problemsOf(env: Env): string[] {
   try {
@@ -39,6 +45,17 @@ describe('config', () => {
       connectionString: 'postgres://tickets:p%40ss%20word@db:5432/tickets',
       ssl: false,
     });
+  });
+
+  test('when DATABASE_POOL_SIZE is unset, set or junk, then twice the cores (2 to 10), the value, or a refusal', () => {
+    expect([1, 2, 3, 8].map((cores) => defaultPoolSize(cores))).toEqual([2, 4, 6, 10]);
+    expect(loadConfig({}).databasePoolSize).toBe(defaultPoolSize());
+    expect(loadConfig({ DATABASE_POOL_SIZE: '12' }).databasePoolSize).toBe(12);
+    for (const junk of ['0', '1', 'ten', '101']) {
+      expect(problemsOf({ DATABASE_POOL_SIZE: junk })).toEqual([
+        'DATABASE_POOL_SIZE: use a whole number of connections between 2 and 100, such as 4',
+      ]);
+    }
   });
 
   test('when DATABASE_URL asks for sslmode=require, then TLS is used', () => {
