@@ -250,7 +250,7 @@ export interface Config {
  * one core, and each of its queries is short: connections beyond what the cores can run at
  * once only make the database's processes take turns with the server's own thread. On a
  * 2-core machine, 4 connections instead of 10 (and 2 for the sessions instead of 5) served
- * about 25 % more searches a second at 50 concurrent users, and 10 % more queue pages
+ * about 25 % more searches a second at 50 concurrent users, and 9 % more queue pages
  * (`npm run bench`, each page's share of the floor).
  */
 export function defaultPoolSize(cores = os.availableParallelism()): number {
