@@ -35,7 +35,7 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { BENCH_PASSWORD } from '../seeds/bench';
-import { defaultPoolSize } from '../src/config';
+import { loadConfig } from '../src/config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres';
 import { createDb } from '../src/db/knex';
 import { anyFreePort } from '../src/ports';
@@ -924,7 +924,9 @@ async function main(): Promise<void> {
       memoryGb: Math.round(os.totalmem() / 1024 ** 3),
       loadAverageBefore: loadBefore.map((l) => Math.round(l * 100) / 100),
       loadAverageAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
-      databasePoolSize: Number(process.env.DATABASE_POOL_SIZE) || defaultPoolSize(),
+      // What the server made of it, by the same rule.
+      databasePoolSize: loadConfig({ DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE })
+        .databasePoolSize,
       durationPerMeasurementS: opts.duration,
       warmupSecondsPerPage: opts.warmup,
       shareSecondsPerPage: opts.share,

@@ -18,12 +18,9 @@ const knexLog = (logger: Logger) => (message: string) => logger.warn({ knex: mes
 /** Connects to the configured PostgreSQL, or starts the embedded one. */
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   const target = config.database;
+  const pool = { poolMax: config.databasePoolSize, log: knexLog(logger) };
   if (target.kind === 'external') {
-    const db = createDb(target.connectionString, {
-      ssl: target.ssl,
-      poolMax: config.databasePoolSize,
-      log: knexLog(logger),
-    });
+    const db = createDb(target.connectionString, { ...pool, ssl: target.ssl });
     return {
       db,
       connectionString: target.connectionString,
@@ -45,10 +42,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       : `Embedded PostgreSQL ${embedded.version} on 127.0.0.1:${embedded.port}, data in ${where}` +
           `${embedded.created ? ' (created)' : ''}, ready in ${Date.now() - started} ms; set DATABASE_URL to use your own server`,
   );
-  const db = createDb(embedded.connectionString, {
-    poolMax: config.databasePoolSize,
-    log: knexLog(logger),
-  });
+  const db = createDb(embedded.connectionString, pool);
   return {
     db,
     connectionString: embedded.connectionString,
