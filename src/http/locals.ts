@@ -1,7 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { BoundedMap } from '../bounded-map';
-import type { Config } from '../config';
+import { LOCALES, type Config, type Locale } from '../config';
 import { noon } from '../dashboard/calendar';
+import { translator } from '../i18n';
 import { escapeHtml } from './views';
 
 const RELATIVE_UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -25,6 +26,37 @@ function remembered<K>(format: (key: K) => string): (key: K) => string {
 
 const asDate = (d: Date | string) => (d instanceof Date ? d : new Date(d));
 const isoDate = remembered((ms: number) => new Date(ms).toISOString());
+
+/**
+ * A ticket's status and priority badges in one language, made once each: a list shows one of
+ * each per row, and including a partial for them cost a copy of the page's locals and a
+ * template run each time (about 30 µs of a 50-row queue page).
+ */
+function badges(locale: Locale) {
+  const t = translator(locale);
+  const prefix = escapeHtml(t('tickets.show.priority_prefix'));
+  const label = (key: string) => escapeHtml(t(key));
+  const status = remembered(
+    (s: string) =>
+      `<span class="badge badge--${escapeHtml(s)}">${label(`tickets.status.${s}`)}</span>`,
+  );
+  // In a table the column's header says what it is; elsewhere a hidden prefix says it.
+  const priority = (inTable: boolean) =>
+    remembered(
+      (p: string) =>
+        `<span class="badge badge--${escapeHtml(p)}">${inTable ? '' : `<span class="visually-hidden">${prefix}</span>`}${label(`tickets.priority.${p}`)}</span>`,
+    );
+  const [alone, inTable] = [priority(false), priority(true)];
+  return {
+    statusBadge: status,
+    priorityBadge: (p: string, table = false) => (table ? inTable(p) : alone(p)),
+  };
+}
+
+const BADGES = Object.fromEntries(LOCALES.map((l) => [l, badges(l)])) as Record<
+  Locale,
+  ReturnType<typeof badges>
+>;
 
 /** View helpers that depend on the viewer's language and the server's time zone. */
 export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date) {
@@ -59,6 +91,9 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
       byLang[req.locale === 'fr' ? 'fr-FR' : 'en-GB'];
     res.locals.currentUser = req.user ?? null;
     res.locals.currentPath = req.originalUrl;
+    const { statusBadge, priorityBadge } = BADGES[req.locale];
+    res.locals.statusBadge = statusBadge;
+    res.locals.priorityBadge = priorityBadge;
     const exactly = (ms: number) => dateTime(Math.floor(ms / 60_000));
     res.locals.formatDateTime = (d: Date | string | null) =>
       d ? exactly(asDate(d).getTime()) : '';

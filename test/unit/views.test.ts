@@ -85,13 +85,14 @@ describe('views without `with`', () => {
 
   it('gives a partial the page locals and its own, and leaves the page locals as they were', async () => {
     const page = await render('tickets/_badges.ejs', {
-      t: (key: string) => key,
+      statusBadge: (s: string) => `status ${s}`,
+      priorityBadge: (p: string) => `priority ${p}`,
       status: 'new',
       priority: null,
       cache: true,
     });
-    expect(page).toContain('tickets.status.new');
-    expect(page).not.toContain('tickets.priority');
+    expect(page).toContain('status new');
+    expect(page).not.toContain('priority');
   });
 
   it('compiles every page template', async () => {
@@ -123,17 +124,21 @@ describe('views without `with`', () => {
   });
 });
 
+/** The view helpers a page in this language gets, in Paris, at `now`. */
+function viewHelpersFor<Helper>(locale: 'fr' | 'en', now = new Date()) {
+  const res = { locals: {} as Record<string, Helper> };
+  viewHelpers({ timeZone: 'Europe/Paris' }, () => now)(
+    { locale, originalUrl: '/' } as Request,
+    res as unknown as Response,
+    () => undefined,
+  );
+  return res.locals;
+}
+
 describe('date helpers', () => {
   const now = new Date('2026-11-18T10:00:00Z');
-  function helpers(locale: 'fr' | 'en') {
-    const res = { locals: {} as Record<string, (d: Date | string | null) => string> };
-    viewHelpers({ timeZone: 'Europe/Paris' }, () => now)(
-      { locale, originalUrl: '/' } as Request,
-      res as unknown as Response,
-      () => undefined,
-    );
-    return res.locals;
-  }
+  const helpers = (locale: 'fr' | 'en') =>
+    viewHelpersFor<(d: Date | string | null) => string>(locale, now);
 
   it('formats as Intl does, the second time from what it remembered', () => {
     const fr = helpers('fr');
@@ -206,5 +211,32 @@ describe('pages sent as UTF-8 bytes', () => {
     const first = utf8Page('<p>première</p>');
     utf8Page('<p>second, longer than the first page</p>');
     expect(first.toString('utf8')).toBe('<p>première</p>');
+  });
+});
+
+describe('badges', () => {
+  const helpers = (locale: 'fr' | 'en') =>
+    viewHelpersFor<(value: string, inTable?: boolean) => string>(locale);
+
+  it("shows a status and a priority in the viewer's language, the priority's prefix outside tables", () => {
+    const fr = helpers('fr');
+    expect(fr.statusBadge('in_progress')).toBe(
+      '<span class="badge badge--in_progress">En cours</span>',
+    );
+    expect(fr.priorityBadge('high')).toBe(
+      '<span class="badge badge--high"><span class="visually-hidden">Priorité : </span>Haute</span>',
+    );
+    expect(fr.priorityBadge('high', true)).toBe('<span class="badge badge--high">Haute</span>');
+    expect(helpers('en').statusBadge('in_progress')).toBe(
+      '<span class="badge badge--in_progress">In progress</span>',
+    );
+    // Made once per language: the second page gets the same text.
+    expect(helpers('fr').statusBadge('in_progress')).toBe(fr.statusBadge('in_progress'));
+  });
+
+  it('escapes a value that is not one of the known ones', () => {
+    expect(helpers('en').statusBadge('<x>')).toBe(
+      '<span class="badge badge--&lt;x&gt;">tickets.status.&lt;x&gt;</span>',
+    );
   });
 });
