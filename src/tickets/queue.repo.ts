@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { QueryResultRow } from 'pg';
 import {
   QUEUE_FILTER_OPTION_COLUMNS,
   type QueueFilterOptions,
@@ -91,7 +92,7 @@ const LIST_FIELDS = [
   epochMs('p.last_activity_at'),
 ];
 
-interface ListDocument {
+interface ListDocument extends QueryResultRow {
   /** One array per column, each in the query's order; null when there is no row. */
   columns: (unknown[] | null)[];
   names_version: string;
@@ -705,11 +706,13 @@ function pageQuery(
   order: Order | null,
   sql: string,
   bindings: Knex.RawBinding[],
-): Knex.Raw {
+): Promise<{ rows: ListDocument[] }> {
   const keptPlanFits =
     filters.every((c) => !c.bindings.length) ||
     (filters.length === 1 && !!order?.indexedEquals.includes(filters[0].equals ?? ''));
-  return keptPlanFits ? prepared(db, sql, bindings) : db.raw(sql, bindings);
+  return keptPlanFits
+    ? prepared<ListDocument>(db, sql, bindings)
+    : Promise.resolve(db.raw(sql, bindings));
 }
 
 /**
