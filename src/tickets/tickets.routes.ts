@@ -7,7 +7,7 @@ import { AppError, NotFound } from '../http/errors';
 import type { Outbox } from '../notifications/outbox';
 import { flash } from '../http/flash';
 import { requireRole, requireUser, STAFF_ROLES } from '../http/guards';
-import { listUrl } from '../http/urls';
+import { listUrls } from '../http/urls';
 import { fieldErrors, fields } from '../http/validate';
 import { SharedCache } from '../shared-cache';
 import { csvSeparator, ticketCsvHeader, ticketCsvRow, writeCsv } from './csv';
@@ -79,10 +79,6 @@ function ticketId(req: Request): number {
 const DATE_FILTERS = ['created', 'resolved', 'responded'] as const;
 
 const viewerOf = (req: Request): Viewer => ({ id: req.user!.id, role: req.user!.role });
-
-/** The queue's URL with some filters replaced; used by tabs, sorts and paging. */
-const queueUrl = (query: QueueQuery, over: Partial<Record<keyof QueueQuery, unknown>>): string =>
-  listUrl('/tickets', { ...query, cursor: undefined, ...over });
 
 /**
  * The queue's filters from the query string. Employees keep only the search: their list is
@@ -195,6 +191,8 @@ export function ticketRoutes({
         ? facets.get(JSON.stringify(facetsKey), () => queueFacets(db, filter))
         : Promise.resolve(null),
     ]);
+    // The queue's URL with some filters replaced: its tabs, sorts and paging.
+    const queueUrl = listUrls('/tickets', { ...query, cursor: undefined });
     res.render('tickets/index', {
       page,
       counts: choices?.counts ?? null,
@@ -206,16 +204,16 @@ export function ticketRoutes({
       priorities: PRIORITIES,
       categories: choices?.categories ?? [],
       assignees: choices?.assignees ?? [],
-      urlWith: (over: Partial<Record<keyof QueueQuery, unknown>>) => queueUrl(query, over),
+      urlWith: queueUrl,
       dateRanges: DATE_FILTERS.flatMap((key) => {
         const from = query[`${key}_from`];
         const to = query[`${key}_to`];
         if (!from && !to) return [];
-        const removeUrl = queueUrl(query, { [`${key}_from`]: undefined, [`${key}_to`]: undefined });
+        const removeUrl = queueUrl({ [`${key}_from`]: undefined, [`${key}_to`]: undefined });
         return [{ key, from, to, removeUrl }];
       }),
-      nextUrl: page.nextCursor ? queueUrl(query, { cursor: page.nextCursor }) : null,
-      firstUrl: query.cursor ? queueUrl(query, {}) : null,
+      nextUrl: page.nextCursor ? queueUrl({ cursor: page.nextCursor }) : null,
+      firstUrl: query.cursor ? queueUrl({}) : null,
     });
   });
 

@@ -1,4 +1,4 @@
-import { listUrl } from '../../src/http/urls';
+import { listUrl, listUrls } from '../../src/http/urls';
 
 describe('list URLs', () => {
   it('writes the filters in order, leaving empty ones out and joining lists with commas', () => {
@@ -33,5 +33,32 @@ describe('list URLs', () => {
       expect(listUrl('/tickets', { q, sort: 'activity' })).toBe(expected);
       expect(new URL(`http://x${listUrl('/tickets', { q })}`).searchParams.get('q')).toBe(q);
     }
+  });
+});
+
+describe("one list page's URLs", () => {
+  it('gives each URL as listUrl does with the filters replaced, the new ones after the others', () => {
+    const params = {
+      status: ['new'],
+      q: "l'écran",
+      priority: undefined,
+      sort: 'created',
+      cursor: undefined,
+    };
+    const urls = listUrls('/tickets', params);
+    const overs: Record<string, unknown>[] = [
+      {},
+      { status: [] },
+      { status: ['waiting', 'new'] },
+      { cursor: 'eyJrIjpbXX0' },
+      { q: undefined, sort: 'oldest' },
+      { priority: 'high', created_from: '2026-11-01', created_to: '' },
+    ];
+    for (const over of overs) {
+      expect(urls(over)).toBe(listUrl('/tickets', { ...params, ...over }));
+    }
+    expect(urls({ created_from: '2026-11-01', priority: 'high' })).toBe(
+      '/tickets?status=new&q=l%27%C3%A9cran&priority=high&sort=created&created_from=2026-11-01',
+    );
   });
 });
