@@ -34,20 +34,17 @@ interface ConnectionSource {
  * session, the queue's and the search's pages, a ticket's), and building and running each
  * through Knex cost the server about as much as reading its answer.
  */
-export async function prepared<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+export async function prepared<Row = pg.QueryResultRow>(
   db: Knex | Knex.Transaction,
   sql: string,
   bindings: readonly unknown[],
-): Promise<pg.QueryResult<Row>> {
+): Promise<{ rows: Row[] }> {
   const { name, text } = statements.remember(sql, statementOf);
   const source = db.client as unknown as ConnectionSource;
   const connection = await source.acquireConnection();
   try {
-    return await connection.query<Row>({
-      name,
-      text,
-      values: bindings as unknown[],
-    });
+    const result = await connection.query({ name, text, values: bindings as unknown[] });
+    return result as { rows: Row[] };
   } finally {
     void source.releaseConnection(connection);
   }

@@ -40,13 +40,13 @@ function badges(locale: Locale) {
     (s: string) =>
       `<span class="badge badge--${escapeHtml(s)}">${label(`tickets.status.${s}`)}</span>`,
   );
+  const priority = (p: string, hidden: string) =>
+    `<span class="badge badge--${escapeHtml(p)}">${hidden}${label(`tickets.priority.${p}`)}</span>`;
   // In a table the column's header says what it is; elsewhere a hidden prefix says it.
-  const priority = (inTable: boolean) =>
-    remembered(
-      (p: string) =>
-        `<span class="badge badge--${escapeHtml(p)}">${inTable ? '' : `<span class="visually-hidden">${prefix}</span>`}${label(`tickets.priority.${p}`)}</span>`,
-    );
-  const [alone, inTable] = [priority(false), priority(true)];
+  const alone = remembered((p: string) =>
+    priority(p, `<span class="visually-hidden">${prefix}</span>`),
+  );
+  const inTable = remembered((p: string) => priority(p, ''));
   return {
     statusBadge: status,
     priorityBadge: (p: string, table = false) => (table ? inTable(p) : alone(p)),

@@ -64,9 +64,11 @@ export async function namesOf(
   const missingCategories = missing(categoryIds, known.categories);
   if (!missingUsers.length && !missingCategories.length) return known;
 
-  const found = (
-    await prepared(db, NAMES_SQL, [missingUsers, missingCategories] as Knex.RawBinding[])
-  ).rows[0] as { version: string; users: [number, string][]; categories: [number, string][] };
+  const found = (await prepared(db, NAMES_SQL, [missingUsers, missingCategories])).rows[0] as {
+    version: string;
+    users: [number, string][];
+    categories: [number, string][];
+  };
   if (found.version !== known.version) return namesOf(db, found.version, userIds, categoryIds);
   for (const [id, name] of found.users) known.users.set(id, name);
   for (const [id, name] of found.categories) known.categories.set(id, name);

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import type { QueryResultRow } from 'pg';
 import {
   QUEUE_FILTER_OPTION_COLUMNS,
   type QueueFilterOptions,
@@ -92,7 +91,7 @@ const LIST_FIELDS = [
   epochMs('p.last_activity_at'),
 ];
 
-interface ListDocument extends QueryResultRow {
+interface ListDocument {
   /** One array per column, each in the query's order; null when there is no row. */
   columns: (unknown[] | null)[];
   names_version: string;
