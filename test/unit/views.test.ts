@@ -5,7 +5,13 @@ import ejs from 'ejs';
 import type { Request, Response } from 'express';
 import { paths } from '../../src/app';
 import { viewHelpers } from '../../src/http/locals';
-import { escapeHtml, templateIdentifiers, utf8Page, viewEngine } from '../../src/http/views';
+import {
+  escapeHtml,
+  templateIdentifiers,
+  templates,
+  utf8Page,
+  viewEngine,
+} from '../../src/http/views';
 
 const HOSTILE = [
   '<script>alert(1)</script>',
@@ -104,6 +110,52 @@ describe('views without `with`', () => {
       // Rendering with no locals fails on the first name used as an object, never on syntax.
       await render(file, {}).catch((err: Error) => expect(err).not.toBeInstanceOf(SyntaxError));
     }
+  });
+
+  it('renders the same page whether its templates are compiled once or read at each render', async () => {
+    const locals = {
+      t: (key: string) => `«${key}»`,
+      locale: 'en',
+      title: 'A <title>',
+      currentUser: { id: 1, name: 'Zoé', role: 'tech' },
+      currentPath: '/tickets',
+      csrfToken: 'tok',
+      flash: [],
+    };
+    const once = await render('_partials/page-start.ejs', { ...locals, cache: true });
+    const each = await render('_partials/page-start.ejs', { ...locals, cache: false });
+    expect(once).toBe(each);
+    expect(once).toContain('A &lt;title&gt;');
+  });
+
+  it('names the template line of an error in development, and fails the render in production', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'views-'));
+    fs.writeFileSync(path.join(dir, 'page.ejs'), 'line one\n<%= user.name %>\n');
+    const engineHere = viewEngine(dir);
+    const attempt = (cache: boolean) =>
+      new Promise<string>((resolve, reject) =>
+        engineHere(path.join(dir, 'page.ejs'), { cache }, (err, out) =>
+          err ? reject(err as Error) : resolve(out!),
+        ),
+      );
+    await expect(attempt(false)).rejects.toThrow(/page\.ejs:2/);
+    await expect(attempt(true)).rejects.toThrow(TypeError);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('leaves the page locals as they were when a partial fails', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'views-'));
+    fs.writeFileSync(
+      path.join(dir, 'page.ejs'),
+      '<%- include("part", { name: "inner", row: 1 }) %>',
+    );
+    fs.writeFileSync(path.join(dir, 'part.ejs'), '<%= name %><%= row.title.length %>');
+    const page = { name: 'outer' };
+    expect(() => templates(dir)(path.join(dir, 'page.ejs'), page, { cache: true })).toThrow(
+      TypeError,
+    );
+    expect(page).toEqual({ name: 'outer' });
+    fs.rmSync(dir, { recursive: true });
   });
 
   it('reads a name that was not given as undefined', async () => {
