@@ -9,6 +9,7 @@ import { flash } from '../http/flash';
 import { requireRole, requireUser, STAFF_ROLES } from '../http/guards';
 import { listUrls } from '../http/urls';
 import { fieldErrors, fields } from '../http/validate';
+import { withFields } from '../objects';
 import { SharedCache } from '../shared-cache';
 import { csvSeparator, ticketCsvHeader, ticketCsvRow, writeCsv } from './csv';
 import {
@@ -47,6 +48,7 @@ import {
   OPEN_STATUSES,
   PRIORITIES,
   STATUSES,
+  type Status,
   type Viewer,
 } from './workflow';
 
@@ -176,15 +178,32 @@ export function ticketRoutes({
     if (!staff && !query.status.length && !base.q) {
       // Employees: open tickets first, then the recently finished ones.
       const [open, done] = await Promise.all([
-        listQueue(db, { ...base, statuses: [...OPEN_STATUSES], sort: 'activity' }),
-        listQueue(db, { ...base, statuses: ['resolved', 'closed'], sort: 'activity' }),
+        listQueue(
+          db,
+          withFields(base, { statuses: [...OPEN_STATUSES], sort: 'activity' as const }),
+        ),
+        listQueue(
+          db,
+          withFields(base, {
+            statuses: ['resolved', 'closed'] as Status[],
+            sort: 'activity' as const,
+          }),
+        ),
       ]);
       return res.render('tickets/mine', { open: open.rows, done: done.rows.slice(0, 20), query });
     }
 
-    const filter: QueueFilter = { ...base, statuses: query.status, sort, cursor: query.cursor };
+    const filter: QueueFilter = withFields(base, {
+      statuses: query.status,
+      sort,
+      cursor: query.cursor,
+    });
     // Counts ignore the status tab, the order and the page: every other field is the key.
-    const facetsKey = { ...filter, statuses: undefined, sort: undefined, cursor: undefined };
+    const facetsKey = withFields(filter, {
+      statuses: undefined,
+      sort: undefined,
+      cursor: undefined,
+    });
     const [page, choices] = await Promise.all([
       listQueue(db, filter),
       staff
@@ -192,7 +211,7 @@ export function ticketRoutes({
         : Promise.resolve(null),
     ]);
     // The queue's URL with some filters replaced: its tabs, sorts and paging.
-    const queueUrl = listUrls('/tickets', { ...query, cursor: undefined });
+    const queueUrl = listUrls('/tickets', withFields(query, { cursor: undefined }));
     res.render('tickets/index', {
       page,
       counts: choices?.counts ?? null,
