@@ -58,6 +58,13 @@ const BADGES = Object.fromEntries(LOCALES.map((l) => [l, badges(l)])) as Record<
   ReturnType<typeof badges>
 >;
 
+/** One cache per unit of time, of what `format` gives for an amount of that unit. */
+function relativeCaches(format: (n: number, unit: Intl.RelativeTimeFormatUnit) => string) {
+  return Object.fromEntries(
+    RELATIVE_UNITS.map(([unit]) => [unit, remembered((n: number) => format(n, unit))]),
+  ) as Record<Intl.RelativeTimeFormatUnit, (n: number) => string>;
+}
+
 /** View helpers that depend on the viewer's language and the server's time zone. */
 export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date) {
   // Built once per language: an Intl formatter costs more to create than a page's dates to
@@ -78,16 +85,16 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
         (ms: number) =>
           `<time datetime="${isoDate(ms)}" title="${escapeHtml(toMinute(Math.floor(ms / 60_000)))}">`,
       ),
-      // One cache per unit, of the few amounts each is shown with.
-      relative: Object.fromEntries(
-        RELATIVE_UNITS.map(([unit]) => [unit, remembered((n: number) => relative.format(n, unit))]),
-      ) as Record<Intl.RelativeTimeFormatUnit, (n: number) => string>,
+      // One cache per unit, of the few amounts each is shown with: as text, and escaped for
+      // HTML (a list shows two per row).
+      relative: relativeCaches((n, unit) => relative.format(n, unit)),
+      relativeHtml: relativeCaches((n, unit) => escapeHtml(relative.format(n, unit))),
       day: new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }),
     };
   };
   const byLang = { 'fr-FR': formatters('fr-FR'), 'en-GB': formatters('en-GB') };
   return (req: Request, res: Response, next: NextFunction): void => {
-    const { dateTime, timeOpening, relative, day } =
+    const { dateTime, timeOpening, relative, relativeHtml, day } =
       byLang[req.locale === 'fr' ? 'fr-FR' : 'en-GB'];
     res.locals.currentUser = req.user ?? null;
     res.locals.currentPath = req.originalUrl;
@@ -99,12 +106,12 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
       d ? exactly(asDate(d).getTime()) : '';
     // Every date of a page is relative to the same moment, read once.
     let now: number | undefined;
-    const fromNow = (ms: number) => {
+    const fromNow = (ms: number, caches = relative) => {
       now ??= clock().getTime();
       const seconds = (ms - now) / 1000;
       for (const [unit, size] of RELATIVE_UNITS) {
         if (Math.abs(seconds) >= size || unit === 'second') {
-          return relative[unit](Math.round(seconds / size));
+          return caches[unit](Math.round(seconds / size));
         }
       }
       return '';
@@ -118,7 +125,7 @@ export function viewHelpers(config: Pick<Config, 'timeZone'>, clock: () => Date)
     res.locals.timeTag = (d: Date | string | null, exact = false) => {
       if (!d) return '';
       const ms = asDate(d).getTime();
-      const shown = escapeHtml(fromNow(ms));
+      const shown = fromNow(ms, relativeHtml);
       return exact
         ? `${timeOpening(ms)}${shown}<span class="time-exact"> · ${escapeHtml(exactly(ms))}</span></time>`
         : `${timeOpening(ms)}${shown}</time>`;
