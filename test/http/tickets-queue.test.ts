@@ -47,7 +47,7 @@ async function walk(url: string): Promise<string[]> {
 }
 
 describe('queue paging', () => {
-  test.each(['activity', 'created', 'priority'])(
+  test.each(['activity', 'created', 'oldest', 'priority'])(
     'when paging through the queue sorted by %s, then every ticket appears exactly once',
     async (sort) => {
       const ids = await walk(`/tickets?sort=${sort}`);
