@@ -338,22 +338,24 @@ export function ticketRoutes({
         ? fieldOptions.get('staff', () => categories.ticketFieldOptions(db))
         : Promise.resolve(null),
     ]);
-    res.status(status).render('tickets/show', {
-      ...page,
-      staff,
-      categories: options?.categories ?? [],
-      assignees: options?.assignees ?? [],
-      statuses: STATUSES,
-      priorities: PRIORITIES,
-      allowedStatuses: allowedStatuses(viewer, page.ticket),
-      canEdit: canEditFields(viewer),
-      canNote: canWriteNote(viewer),
-      uploadLimits,
-      replyValues: {},
-      replyErrors: {},
-      fieldErrors: {},
-      ...extra,
-    });
+    res.status(status).render(
+      'tickets/show',
+      withFields(page, {
+        staff,
+        categories: options?.categories ?? [],
+        assignees: options?.assignees ?? [],
+        statuses: STATUSES,
+        priorities: PRIORITIES,
+        allowedStatuses: allowedStatuses(viewer, page.ticket),
+        canEdit: canEditFields(viewer),
+        canNote: canWriteNote(viewer),
+        uploadLimits,
+        replyValues: {},
+        replyErrors: {},
+        fieldErrors: {},
+        ...extra,
+      }),
+    );
   }
 
   // GET /tickets/:id: the ticket and its timeline
