@@ -56,7 +56,7 @@ function statementOf(sql: string): Statement {
     throw new Error('prepared() takes a ? for each value, and no other binding syntax');
   }
   let n = 0;
-  return { name: statementName(sql), text: sql.replace(/\?/g, () => `$${++n}`) };
+  return { name: nameOf(sql), text: sql.replace(/\?/g, () => `$${++n}`) };
 }
 
 const nameOf = (sql: string) =>
